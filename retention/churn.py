@@ -1,0 +1,466 @@
+"""Churn risk: who will not order in the next N days, scored three ways and judged on a later window.
+
+Churn means **no order in the next N days** (the churn window). By default N comes from the shop's
+own rhythm: the 80th percentile of the days between consecutive orders of the same customer, bounded
+to 30-365 days (`default_window_days`).
+
+Three scorers give each customer a probability of churning in the next N days:
+
+- ``classifier``: a scikit-learn `Pipeline` (one-hot of channel and country, then a
+  `HistGradientBoostingClassifier`) on features computed in SQL as of a cut-off (recency, tenure,
+  orders, revenue, AOV, mean and last gap between orders, days overdue against the customer's own
+  cadence, distinct products, discount share, first channel, country).
+- ``bgnbd``: the BG/NBD model's probability of no purchase in N days (`retention.clv`).
+- ``recency_rule``: the customer's own cadence. Expected gap = their mean gap between orders (the
+  shop's median gap for one-order customers); P(order in N days) = exp(-days overdue / gap) x
+  (1 - exp(-N / gap)), times the shop's repeat-customer share for one-order customers.
+
+The time split (never judged on the period it was fitted on), with `end` the observation end:
+
+    c1 = end - 2N   features as of c1, labels from (c1, c2]       -> training
+    c2 = end - N    features as of c2, labels from (c2, end]      -> holdout: the leaderboard
+    end             features as of end                            -> today's scores
+
+The leaderboard gives each scorer's ROC AUC, the precision among the 20% flagged riskiest, the Brier
+score and reliability bins on the holdout. The scorer with the highest AUC scores today's customers
+(the classifier refitted on the holdout window, the most recent labelled data). Shops with too little
+data for that fall back to the recency rule with confidence "low", never blank fields.
+
+Risk tiers: low below `RISK_THRESHOLDS["medium"]`, high from `RISK_THRESHOLDS["high"]`, medium between.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from retention.errors import UserInputError
+
+__all__ = [
+    "ChurnResult",
+    "RISK_THRESHOLDS",
+    "WindowChoice",
+    "cadence_churn_probability",
+    "churn_risk_share",
+    "default_window_days",
+    "score_churn",
+]
+
+WINDOW_QUANTILE = 0.8
+WINDOW_BOUNDS = (30, 365)
+WINDOW_WITHOUT_DATA = 90  # days, when the shop has too few repeat orders to measure its rhythm
+MIN_GAPS_FOR_WINDOW = 20
+# Probability of no order in the next N days at which a customer enters the tier.
+RISK_THRESHOLDS: dict[str, float] = {"medium": 0.5, "high": 0.8}
+# Below these a fitted classifier or its leaderboard would be noise: fall back to the cadence rule.
+MIN_CUSTOMERS_TO_TRAIN = 300
+MIN_PER_CLASS = 30
+MAX_TRAIN_ROWS = 300_000  # a random sample above this: the fit stays within seconds at 10M lines
+TOP_SHARE = 0.2
+SCORER_LABELS = {
+    "classifier": "Classifier (gradient boosting on order history)",
+    "bgnbd": "BG/NBD probability of no purchase in N days",
+    "recency_rule": "Recency rule (days since last order vs the customer's own cadence)",
+}
+NUMERIC_FEATURES = [
+    "recency_days",
+    "tenure_days",
+    "orders",
+    "revenue",
+    "aov",
+    "mean_gap_days",
+    "last_gap_days",
+    "expected_gap_days",
+    "days_overdue",
+    "overdue_ratio",
+    "distinct_products",
+    "discount_share",
+]
+CATEGORICAL_FEATURES = ["first_channel", "first_country"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Churn window
+
+
+@dataclass(frozen=True)
+class WindowChoice:
+    """The churn window N in days and, in plain words, where it comes from."""
+
+    days: int
+    source: str
+    typical_gap_days: float  # median days between consecutive orders (NaN without repeat orders)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest value whose cumulative weight share reaches q (the 'lower' empirical quantile)."""
+    cum = np.cumsum(weights) / weights.sum()
+    return float(values[np.searchsorted(cum, q - 1e-12)])
+
+
+def default_window_days(con, *, as_of: date | None = None, table: str = "orders") -> WindowChoice:
+    """The shop's churn window: the 80th percentile of days between consecutive orders, 30-365 days.
+
+    80% of the shop's repeat orders arrive within that many days of the previous one, so a customer
+    without an order for that long is, by the shop's own standard, late. With fewer than 20 repeat
+    orders the rhythm cannot be measured: 90 days.
+    """
+    from retention.sql.churn import query_gap_histogram
+    from retention.sql.segments import query_last_order_day
+
+    end = as_of or query_last_order_day(con, table=table)
+    if end is None:
+        raise UserInputError("there are no orders; load an order export first")
+    hist = query_gap_histogram(con, as_of=end, table=table)
+    gaps = int(hist["gaps"].sum()) if len(hist) else 0
+    if gaps < MIN_GAPS_FOR_WINDOW:
+        return WindowChoice(
+            WINDOW_WITHOUT_DATA,
+            f"only {gaps} repeat orders: too few to measure the shop's rhythm, {WINDOW_WITHOUT_DATA} days assumed",
+            float("nan") if gaps == 0 else _weighted_quantile(hist["gap_days"].to_numpy(), hist["gaps"].to_numpy(), 0.5),
+        )
+    values, weights = hist["gap_days"].to_numpy(dtype=float), hist["gaps"].to_numpy(dtype=float)
+    p80 = _weighted_quantile(values, weights, WINDOW_QUANTILE)
+    median = _weighted_quantile(values, weights, 0.5)
+    days = int(min(max(round(p80), WINDOW_BOUNDS[0]), WINDOW_BOUNDS[1]))
+    source = f"80% of repeat orders come within {int(p80)} days of the previous one ({gaps} gaps measured)"
+    if days != int(p80):
+        source += f", bounded to {days} days"
+    return WindowChoice(days, source, median)
+
+
+# --------------------------------------------------------------------------------------------------
+# Features and scorers
+
+
+def _prepare(features: pd.DataFrame, *, typical_gap_days: float) -> pd.DataFrame:
+    """Add the cadence columns: expected gap, days overdue, overdue ratio (no fitting, no leakage)."""
+    f = features.copy()
+    typical = typical_gap_days if typical_gap_days and not math.isnan(typical_gap_days) else 30.0
+    expected = f["mean_gap_days"].astype(float).fillna(typical).clip(lower=1.0)
+    f["expected_gap_days"] = expected
+    f["days_overdue"] = (f["recency_days"].astype(float) - expected).clip(lower=0.0)
+    f["overdue_ratio"] = f["recency_days"].astype(float) / expected
+    for col in CATEGORICAL_FEATURES:
+        f[col] = f[col].astype(object).where(f[col].notna(), "unknown").astype(str)
+    return f
+
+
+def cadence_churn_probability(
+    recency_days, expected_gap_days, orders, *, window_days: int, repeat_share: float
+) -> np.ndarray:
+    """Probability of no order in the next `window_days` days from the customer's own cadence.
+
+    A customer is expected to buy every `expected_gap_days` days (a Poisson rhythm). Each expected
+    gap they are overdue makes it e times less likely they are still buying:
+    P(order) = exp(-max(recency - gap, 0) / gap) x (1 - exp(-N / gap)); for one-order customers also
+    x `repeat_share` (the share of the shop's customers who ever ordered twice).
+    """
+    rec = np.asarray(recency_days, dtype=float)
+    gap = np.maximum(np.asarray(expected_gap_days, dtype=float), 1.0)
+    n = np.asarray(orders, dtype=float)
+    p_buy = np.exp(-np.maximum(rec - gap, 0.0) / gap) * (1.0 - np.exp(-float(window_days) / gap))
+    p_buy = np.where(n <= 1, p_buy * repeat_share, p_buy)
+    return np.clip(1.0 - p_buy, 0.0, 1.0)
+
+
+def _classifier(random_state: int):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    prep = ColumnTransformer(
+        [
+            ("num", "passthrough", NUMERIC_FEATURES),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=12, sparse_output=False),
+                CATEGORICAL_FEATURES,
+            ),
+        ]
+    )
+    model = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0, random_state=random_state
+    )
+    return Pipeline([("features", prep), ("model", model)])
+
+
+def _fit_classifier(train: pd.DataFrame, random_state: int):
+    if len(train) > MAX_TRAIN_ROWS:
+        train = train.sample(MAX_TRAIN_ROWS, random_state=random_state)
+    pipe = _classifier(random_state)
+    pipe.fit(train[NUMERIC_FEATURES + CATEGORICAL_FEATURES], train["churned"].to_numpy())
+    return pipe
+
+
+def _predict_churn(pipe, frame: pd.DataFrame) -> np.ndarray:
+    proba = pipe.predict_proba(frame[NUMERIC_FEATURES + CATEGORICAL_FEATURES])
+    return proba[:, list(pipe.classes_).index(1)]
+
+
+def _bgnbd_probability(con, *, as_of: date, window_days: int, table: str, customer_ids: pd.Series) -> np.ndarray:
+    """BG/NBD probability of no purchase in the next `window_days` days, fitted on orders up to `as_of`."""
+    from retention import clv
+
+    summary = clv.customer_summary(con, observation_end=as_of, table=table)
+    model = clv.fit_purchase_model(summary) if hasattr(clv, "fit_purchase_model") else None
+    if model is None:
+        raise RuntimeError("retention.clv has no fit_purchase_model")
+    prob = np.asarray(clv.prob_no_purchase(model, summary, window_days), dtype=float)
+    by_id = pd.Series(prob, index=summary["customer_id"].astype(str).to_numpy())
+    return by_id.reindex(customer_ids.astype(str).to_numpy()).to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------------------------------
+# Judging
+
+
+def _roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def _precision_top(y: np.ndarray, score: np.ndarray, share: float = TOP_SHARE) -> float:
+    """Share of true churners among the `share` of customers with the highest score (ties by order)."""
+    k = max(int(round(share * len(y))), 1)
+    top = np.argsort(-score, kind="stable")[:k]
+    return float(y[top].mean())
+
+
+def reliability_bins(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Reliability table: per probability decile bin, customers, mean predicted and observed churn."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(prob, edges[1:-1], right=False), 0, bins - 1)
+    frame = pd.DataFrame({"bin": idx, "y": y, "p": prob})
+    g = frame.groupby("bin").agg(customers=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))
+    g = g.reindex(range(bins))
+    g["customers"] = g["customers"].fillna(0).astype("int64")
+    g.insert(0, "bin_from", edges[:-1])
+    g.insert(1, "bin_to", edges[1:])
+    return g.reset_index(drop=True)
+
+
+def _judge(name: str, y: np.ndarray, prob: np.ndarray) -> dict[str, object]:
+    return {
+        "scorer": name,
+        "label": SCORER_LABELS[name],
+        "roc_auc": _roc_auc(y, prob),
+        "precision_top20": _precision_top(y, prob),
+        "brier": float(np.mean((prob - y) ** 2)),
+        "customers": int(len(y)),
+        "churn_rate": float(y.mean()),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass
+class ChurnResult:
+    """Churn scores of today's customers and how the scorer was chosen.
+
+    - scores: customer_id, churn_probability (no order in the next `window_days` days), churn_risk
+      (low/medium/high), churn_confidence (high/medium/low), days_overdue (days past the customer's
+      expected gap, 0 when not yet due), expected_gap_days;
+    - leaderboard: one row per scorer on the holdout window: scorer, label, roc_auc,
+      precision_top20, brier, customers, churn_rate, chosen (bool); empty when there was too little data;
+    - calibration: scorer -> reliability bins on the holdout;
+    - chosen, reason: the scorer used and why, in plain words;
+    - thresholds: {"medium": p, "high": p}; window_days and window_source; confidence; cutoffs.
+    """
+
+    scores: pd.DataFrame
+    leaderboard: pd.DataFrame
+    chosen: str
+    reason: str
+    thresholds: dict[str, float]
+    window_days: int
+    window_source: str
+    confidence: str
+    observation_end: date
+    cutoffs: dict[str, date] = field(default_factory=dict)
+    calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-friendly summary (no per-customer rows)."""
+        return {
+            "chosen": self.chosen,
+            "reason": self.reason,
+            "confidence": self.confidence,
+            "window_days": self.window_days,
+            "window_source": self.window_source,
+            "thresholds": dict(self.thresholds),
+            "observation_end": self.observation_end.isoformat(),
+            "cutoffs": {k: v.isoformat() for k, v in self.cutoffs.items()},
+            "leaderboard": self.leaderboard.to_dict(orient="records"),
+            "risk_mix": self.scores["churn_risk"].value_counts(normalize=True).reindex(["low", "medium", "high"]).fillna(0.0).to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def risk_tiers(prob, thresholds: dict[str, float] = RISK_THRESHOLDS) -> np.ndarray:
+    """low / medium / high from the probability of no order in the next N days."""
+    p = np.asarray(prob, dtype=float)
+    return np.select([p >= thresholds["high"], p >= thresholds["medium"]], ["high", "medium"], default="low").astype(object)
+
+
+def churn_risk_share(customers: pd.DataFrame) -> float:
+    """Share of customers in the high churn-risk tier (the KPI compared with ~28% typical, <= 18% goal).
+
+    Counted among the active customers: those not yet lost (lifecycle segment other than "Lost",
+    i.e. an order within twice the churn window); a customer gone for years is lost, not at risk.
+    Without a lifecycle column, among all customers.
+    """
+    if "churn_risk" not in customers.columns:
+        raise UserInputError("the customer table has no churn_risk column; build it with customer_table")
+    base = customers
+    if "lifecycle_segment" in customers.columns:
+        base = customers[customers["lifecycle_segment"].astype(object) != "Lost"]
+    if len(base) == 0:
+        return float("nan")
+    return float((base["churn_risk"].astype(object) == "high").mean())
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole run
+
+
+def score_churn(
+    con,
+    *,
+    window_days: int | None = None,
+    table: str = "orders",
+    random_state: int = 0,
+    observation_end: date | None = None,
+    thresholds: dict[str, float] | None = None,
+    scorers: tuple[str, ...] = ("classifier", "bgnbd", "recency_rule"),
+) -> ChurnResult:
+    """Score every customer's risk of no order in the next N days; see the module docstring.
+
+    `window_days` N (default: `default_window_days`); `observation_end` defaults to the last order
+    day; `random_state` makes the classifier and the leaderboard reproducible.
+    """
+    from retention.sql.churn import query_churn_features
+    from retention.sql.segments import query_last_order_day
+
+    if window_days is not None and (int(window_days) != window_days or window_days < 1):
+        raise UserInputError(f"the churn window must be a whole number of days >= 1, not {window_days!r}")
+    end = observation_end or query_last_order_day(con, table=table)
+    if end is None:
+        raise UserInputError("there are no orders to score; load an order export first")
+    choice = default_window_days(con, as_of=end, table=table)
+    if window_days is not None:
+        choice = WindowChoice(int(window_days), "chosen by the user", choice.typical_gap_days)
+    n = choice.days
+    thr = dict(thresholds or RISK_THRESHOLDS)
+    c2 = end - timedelta(days=n)
+    c1 = c2 - timedelta(days=n)
+    notes: list[str] = []
+
+    now = _prepare(query_churn_features(con, as_of=end, table=table), typical_gap_days=choice.typical_gap_days)
+    repeat_share_now = float((now["orders"] >= 2).mean()) if len(now) else 0.0
+
+    def rule(frame: pd.DataFrame) -> np.ndarray:
+        rs = float((frame["orders"] >= 2).mean()) if len(frame) else 0.0
+        return cadence_churn_probability(
+            frame["recency_days"], frame["expected_gap_days"], frame["orders"], window_days=n, repeat_share=rs
+        )
+
+    train = _prepare(query_churn_features(con, as_of=c1, label_end=c2, table=table), typical_gap_days=choice.typical_gap_days)
+    hold = _prepare(query_churn_features(con, as_of=c2, label_end=end, table=table), typical_gap_days=choice.typical_gap_days)
+
+    def enough(frame: pd.DataFrame) -> bool:
+        if len(frame) < MIN_CUSTOMERS_TO_TRAIN:
+            return False
+        pos = int(frame["churned"].sum())
+        return pos >= MIN_PER_CLASS and len(frame) - pos >= MIN_PER_CLASS
+
+    rows: list[dict[str, object]] = []
+    calibration: dict[str, pd.DataFrame] = {}
+    fitted = None
+    if enough(train) and enough(hold):
+        y = hold["churned"].to_numpy(dtype=float)
+        for name in scorers:
+            try:
+                if name == "classifier":
+                    fitted = _fit_classifier(train, random_state)
+                    prob = _predict_churn(fitted, hold)
+                elif name == "bgnbd":
+                    prob = _bgnbd_probability(con, as_of=c2, window_days=n, table=table, customer_ids=hold["customer_id"])
+                    if np.isnan(prob).any():
+                        raise RuntimeError("BG/NBD gave no probability for some customers")
+                else:
+                    prob = rule(hold)
+            except Exception as exc:  # a scorer that cannot run is reported, not fatal
+                notes.append(f"{SCORER_LABELS[name]} could not be scored: {exc}")
+                continue
+            rows.append(_judge(name, y, prob))
+            calibration[name] = reliability_bins(y, prob)
+    leaderboard = pd.DataFrame(rows, columns=["scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate"])
+
+    scores = pd.DataFrame({"customer_id": now["customer_id"]})
+    if len(leaderboard) == 0:
+        chosen = "recency_rule"
+        confidence = "low"
+        span = int(now["tenure_days"].max()) if len(now) else 0
+        reason = (
+            f"Not enough history to train and test a model: it needs two windows of {n} days with at least "
+            f"{MIN_CUSTOMERS_TO_TRAIN} customers and {MIN_PER_CLASS} buyers and non-buyers in each "
+            f"(this shop: {len(train)} customers at the training cut-off, {len(hold)} at the test cut-off, "
+            f"{span} days of orders). Each customer is scored against their own buying rhythm instead; "
+            "treat the figures as rough."
+        )
+        prob = cadence_churn_probability(
+            now["recency_days"], now["expected_gap_days"], now["orders"], window_days=n, repeat_share=repeat_share_now
+        )
+    else:
+        leaderboard = leaderboard.sort_values(["roc_auc", "scorer"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        best = leaderboard.iloc[0]
+        chosen = str(best["scorer"])
+        others = leaderboard.iloc[1:]
+        comparison = "; ".join(f"{r.label.split(' (')[0]} {r.roc_auc:.3f}" for r in others.itertuples())
+        reason = (
+            f"{SCORER_LABELS[chosen]} ranks customers best on the most recent {n} days it had not seen: "
+            f"picking the riskiest customer of a random pair of a buyer and a non-buyer, it is right "
+            f"{best['roc_auc']:.0%} of the time (ROC AUC {best['roc_auc']:.3f}"
+            + (f"; {comparison}" if comparison else "")
+            + f"). Of the 20% it flags riskiest, {best['precision_top20']:.0%} did not order."
+        )
+        auc = float(best["roc_auc"])
+        confidence = "high" if auc >= 0.75 and len(hold) >= 2000 else "medium"
+        if chosen == "classifier":
+            # Refit on the latest labelled window (features as of c2, labels (c2, end]) for today.
+            fitted = _fit_classifier(hold, random_state)
+            prob = _predict_churn(fitted, now)
+        elif chosen == "bgnbd":
+            prob = _bgnbd_probability(con, as_of=end, window_days=n, table=table, customer_ids=now["customer_id"])
+        else:
+            prob = rule(now)
+    leaderboard["chosen"] = leaderboard["scorer"] == chosen
+    scores["churn_probability"] = np.round(np.asarray(prob, dtype=float), 6)
+    scores["churn_risk"] = risk_tiers(scores["churn_probability"], thr)
+    scores["churn_confidence"] = confidence
+    scores["days_overdue"] = now["days_overdue"].round(0).astype("int64").to_numpy()
+    scores["expected_gap_days"] = now["expected_gap_days"].round(1).to_numpy()
+    return ChurnResult(
+        scores=scores,
+        leaderboard=leaderboard,
+        chosen=chosen,
+        reason=reason,
+        thresholds=thr,
+        window_days=n,
+        window_source=choice.source,
+        confidence=confidence,
+        observation_end=end,
+        cutoffs={"train": c1, "holdout": c2, "end": end},
+        calibration=calibration,
+        notes=notes,
+    )

@@ -1,0 +1,122 @@
+"""SQL of the churn area: gaps between orders and per-customer features as of a cut-off.
+
+Everything a feature uses happens on or before the cut-off day (`$as_of`); the label looks only at
+the days after it, `($as_of, $label_end]`. That split is what keeps the classifier honest: it is
+trained on features of one cut-off and judged on a later one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from retention.sql import fetch_df, quote_ident
+from retention.sql.segments import order_rows_cte
+
+
+def query_gap_histogram(con, *, as_of: date, table: str = "orders") -> pd.DataFrame:
+    """Days between consecutive orders of the same customer, as a histogram (gap_days, gaps).
+
+    Same-day orders (gap 0: a split basket) are left out; they say nothing about the cadence.
+    The percentile is taken in Python from this small table, because exact percentiles differ
+    between SQL engines.
+    """
+    sql = f"""
+WITH {order_rows_cte(table)},
+g AS (
+    SELECT date_diff('day',
+                     lag(order_day) OVER (PARTITION BY customer_id ORDER BY order_day, order_id),
+                     order_day) AS gap_days
+    FROM ord
+)
+SELECT gap_days, CAST(count(*) AS BIGINT) AS gaps
+FROM g
+WHERE gap_days > 0
+GROUP BY gap_days
+ORDER BY gap_days
+"""
+    return fetch_df(con, sql, {"as_of": as_of})
+
+
+def query_churn_features(
+    con, *, as_of: date, label_end: date | None = None, table: str = "orders"
+) -> pd.DataFrame:
+    """One row per customer with an order on or before `as_of`: features as of that day.
+
+    Columns (days are calendar days, money is net revenue in the shop currency):
+    customer_id, orders, revenue, aov, recency_days (last order to `as_of`), tenure_days (first
+    order to `as_of`), mean_gap_days (first to last order / (orders - 1); NULL with one order),
+    last_gap_days (between the last two orders; NULL with one order), distinct_products,
+    discount_share (share of orders with a discount code), first_channel, first_country;
+    and, when `label_end` is given, `churned` = 1 if the customer has no order in
+    (`as_of`, `label_end`], else 0.
+    """
+    t = quote_ident(table)
+    label_cte = ""
+    label_col = ""
+    label_join = ""
+    params: dict[str, object] = {"as_of": as_of}
+    if label_end is not None:
+        label_cte = f""",
+future AS (
+    SELECT DISTINCT customer_id
+    FROM {t}
+    WHERE customer_id IS NOT NULL
+      AND CAST(order_date AS DATE) > CAST($as_of AS DATE)
+      AND CAST(order_date AS DATE) <= CAST($label_end AS DATE)
+)"""
+        label_col = ", CASE WHEN f.customer_id IS NULL THEN 1 ELSE 0 END AS churned"
+        label_join = "LEFT JOIN future f ON f.customer_id = c.customer_id"
+        params["label_end"] = label_end
+    sql = f"""
+WITH {order_rows_cte(table)},
+seq AS (
+    SELECT customer_id, order_day, channel, country,
+           date_diff('day',
+                     lag(order_day) OVER (PARTITION BY customer_id ORDER BY order_day, order_id),
+                     order_day) AS gap_days,
+           row_number() OVER (PARTITION BY customer_id ORDER BY order_day DESC, order_id DESC) AS rn_last,
+           row_number() OVER (PARTITION BY customer_id ORDER BY order_day, order_id) AS rn_first
+    FROM ord
+),
+cust AS (
+    SELECT customer_id, count(*) AS orders, sum(order_revenue) AS revenue,
+           min(order_day) AS first_order, max(order_day) AS last_order,
+           sum(discounted) AS discounted_orders
+    FROM ord
+    GROUP BY customer_id
+),
+edge AS (
+    SELECT customer_id,
+           max(CASE WHEN rn_last = 1 THEN gap_days END) AS last_gap_days,
+           max(CASE WHEN rn_first = 1 THEN channel END) AS first_channel,
+           max(CASE WHEN rn_first = 1 THEN country END) AS first_country
+    FROM seq
+    GROUP BY customer_id
+),
+prod AS (
+    SELECT customer_id, count(DISTINCT coalesce(product_id, product_name)) AS distinct_products
+    FROM lines
+    GROUP BY customer_id
+){label_cte}
+SELECT c.customer_id,
+       CAST(c.orders AS BIGINT) AS orders,
+       CAST(c.revenue AS DOUBLE) AS revenue,
+       CAST(c.revenue / c.orders AS DOUBLE) AS aov,
+       date_diff('day', c.last_order, CAST($as_of AS DATE)) AS recency_days,
+       date_diff('day', c.first_order, CAST($as_of AS DATE)) AS tenure_days,
+       CASE WHEN c.orders > 1
+            THEN CAST(date_diff('day', c.first_order, c.last_order) AS DOUBLE) / (c.orders - 1) END
+           AS mean_gap_days,
+       CAST(e.last_gap_days AS DOUBLE) AS last_gap_days,
+       CAST(coalesce(p.distinct_products, 0) AS BIGINT) AS distinct_products,
+       CAST(c.discounted_orders AS DOUBLE) / c.orders AS discount_share,
+       e.first_channel, e.first_country{label_col}
+FROM cust c
+JOIN edge e ON e.customer_id = c.customer_id
+LEFT JOIN prod p ON p.customer_id = c.customer_id
+{label_join}
+ORDER BY c.customer_id
+"""
+    return fetch_df(con, sql, params)

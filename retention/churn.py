@@ -121,7 +121,9 @@ def default_window_days(con, *, as_of: date | None = None, table: str = "orders"
         return WindowChoice(
             WINDOW_WITHOUT_DATA,
             f"only {gaps} repeat orders: too few to measure the shop's rhythm, {WINDOW_WITHOUT_DATA} days assumed",
-            float("nan") if gaps == 0 else _weighted_quantile(hist["gap_days"].to_numpy(), hist["gaps"].to_numpy(), 0.5),
+            float("nan")
+            if gaps == 0
+            else _weighted_quantile(hist["gap_days"].to_numpy(), hist["gaps"].to_numpy(), 0.5),
         )
     values, weights = hist["gap_days"].to_numpy(dtype=float), hist["gaps"].to_numpy(dtype=float)
     p80 = _weighted_quantile(values, weights, WINDOW_QUANTILE)
@@ -301,7 +303,11 @@ class ChurnResult:
             "observation_end": self.observation_end.isoformat(),
             "cutoffs": {k: v.isoformat() for k, v in self.cutoffs.items()},
             "leaderboard": self.leaderboard.to_dict(orient="records"),
-            "risk_mix": self.scores["churn_risk"].value_counts(normalize=True).reindex(["low", "medium", "high"]).fillna(0.0).to_dict(),
+            "risk_mix": self.scores["churn_risk"]
+            .value_counts(normalize=True)
+            .reindex(["low", "medium", "high"])
+            .fillna(0.0)
+            .to_dict(),
             "notes": list(self.notes),
         }
 
@@ -309,7 +315,9 @@ class ChurnResult:
 def risk_tiers(prob, thresholds: dict[str, float] = RISK_THRESHOLDS) -> np.ndarray:
     """low / medium / high from the probability of no order in the next N days."""
     p = np.asarray(prob, dtype=float)
-    return np.select([p >= thresholds["high"], p >= thresholds["medium"]], ["high", "medium"], default="low").astype(object)
+    return np.select([p >= thresholds["high"], p >= thresholds["medium"]], ["high", "medium"], default="low").astype(
+        object
+    )
 
 
 def churn_risk_share(customers: pd.DataFrame) -> float:
@@ -374,8 +382,12 @@ def score_churn(
             frame["recency_days"], frame["expected_gap_days"], frame["orders"], window_days=n, repeat_share=rs
         )
 
-    train = _prepare(query_churn_features(con, as_of=c1, label_end=c2, table=table), typical_gap_days=choice.typical_gap_days)
-    hold = _prepare(query_churn_features(con, as_of=c2, label_end=end, table=table), typical_gap_days=choice.typical_gap_days)
+    train = _prepare(
+        query_churn_features(con, as_of=c1, label_end=c2, table=table), typical_gap_days=choice.typical_gap_days
+    )
+    hold = _prepare(
+        query_churn_features(con, as_of=c2, label_end=end, table=table), typical_gap_days=choice.typical_gap_days
+    )
 
     def enough(frame: pd.DataFrame) -> bool:
         if len(frame) < MIN_CUSTOMERS_TO_TRAIN:
@@ -394,7 +406,9 @@ def score_churn(
                     fitted = _fit_classifier(train, random_state)
                     prob = _predict_churn(fitted, hold)
                 elif name == "bgnbd":
-                    prob = _bgnbd_probability(con, as_of=c2, window_days=n, table=table, customer_ids=hold["customer_id"])
+                    prob = _bgnbd_probability(
+                        con, as_of=c2, window_days=n, table=table, customer_ids=hold["customer_id"]
+                    )
                     if np.isnan(prob).any():
                         raise RuntimeError("BG/NBD gave no probability for some customers")
                 else:
@@ -404,7 +418,9 @@ def score_churn(
                 continue
             rows.append(_judge(name, y, prob))
             calibration[name] = reliability_bins(y, prob)
-    leaderboard = pd.DataFrame(rows, columns=["scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate"])
+    leaderboard = pd.DataFrame(
+        rows, columns=["scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate"]
+    )
 
     scores = pd.DataFrame({"customer_id": now["customer_id"]})
     if len(leaderboard) == 0:
@@ -422,7 +438,9 @@ def score_churn(
             now["recency_days"], now["expected_gap_days"], now["orders"], window_days=n, repeat_share=repeat_share_now
         )
     else:
-        leaderboard = leaderboard.sort_values(["roc_auc", "scorer"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        leaderboard = leaderboard.sort_values(
+            ["roc_auc", "scorer"], ascending=[False, True], kind="stable"
+        ).reset_index(drop=True)
         best = leaderboard.iloc[0]
         chosen = str(best["scorer"])
         others = leaderboard.iloc[1:]

@@ -154,7 +154,9 @@ class LifecycleRules:
         """These rules with the defaults that depend on the churn window filled in."""
         at_risk = self.at_risk_after_days if self.at_risk_after_days is not None else int(window_days)
         lost = self.lost_after_days if self.lost_after_days is not None else 2 * int(window_days)
-        return LifecycleRules(self.new_days, at_risk, max(lost, at_risk), self.loyal_min_orders, self.high_value_min_m_score)
+        return LifecycleRules(
+            self.new_days, at_risk, max(lost, at_risk), self.loyal_min_orders, self.high_value_min_m_score
+        )
 
 
 def assign_lifecycle_segments(
@@ -187,8 +189,8 @@ _PLAYBOOK: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
         "Champions": (
             {"en": "Email + VIP", "it": "Email + VIP"},
             {
-                "en": "Reward them: early access to new products, VIP perks, ask for reviews and referrals; no discounts needed.",
-                "it": "Premiali: accesso in anteprima alle novità, vantaggi VIP, chiedi recensioni e passaparola; niente sconti.",
+                "en": "Reward them: early access to new products, VIP perks, ask for reviews and referrals.",
+                "it": "Premiali: anteprime delle novità, vantaggi VIP, chiedi recensioni e passaparola; niente sconti.",
             },
         ),
         "Loyal": (
@@ -209,7 +211,7 @@ _PLAYBOOK: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
             {"en": "Email + social", "it": "Email + social"},
             {
                 "en": "Build the habit: bestsellers, how-to content and a small incentive for the next order.",
-                "it": "Crea l'abitudine: prodotti più venduti, contenuti utili e un piccolo incentivo per il prossimo ordine.",
+                "it": "Crea l'abitudine: più venduti, contenuti utili e un piccolo incentivo per il prossimo ordine.",
             },
         ),
         "New": (
@@ -288,15 +290,15 @@ _PLAYBOOK: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
         AT_RISK: (
             {"en": "Personal contact", "it": "Contatto personale"},
             {
-                "en": "Personal win-back, most valuable first: a personal message and an offer on what they used to buy.",
-                "it": "Riconquista personale, dai più preziosi: un messaggio personale e un'offerta su ciò che compravano.",
+                "en": "Personal win-back, most valuable first: a personal message, an offer on what they used to buy.",
+                "it": "Riconquista personale, dai più preziosi: messaggio personale, offerta su ciò che compravano.",
             },
         ),
         LOST: (
             {"en": "Email", "it": "Email"},
             {
                 "en": "One last win-back email at low cost; exclude from paid audiences if they do not answer.",
-                "it": "Un'ultima email di riconquista a basso costo; escludili dal pubblico a pagamento se non rispondono.",
+                "it": "Un'ultima email di riconquista a basso costo; poi escludili dal pubblico a pagamento.",
             },
         ),
     },
@@ -318,8 +320,8 @@ _PLAYBOOK: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
         "high": (
             {"en": "Personal contact + retargeting", "it": "Contatto personale + retargeting"},
             {
-                "en": "Win-back now: personal outreach for valuable customers, retargeting and an offer for the rest.",
-                "it": "Riconquista subito: contatto personale per i clienti di valore, retargeting e un'offerta per gli altri.",
+                "en": "Win-back now: personal outreach for valuable customers, retargeting for the rest.",
+                "it": "Riconquista subito: contatto personale per i clienti di valore, retargeting per gli altri.",
             },
         ),
     },
@@ -437,7 +439,9 @@ def segment_summary(
     out["share"] = out["customers"] / total_customers
     out["revenue_share"] = out["revenue"] / total_revenue if total_revenue else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["orders_per_customer"] = np.where(out["customers"] > 0, out["orders"] / out["customers"].clip(lower=1), np.nan)
+        out["orders_per_customer"] = np.where(
+            out["customers"] > 0, out["orders"] / out["customers"].clip(lower=1), np.nan
+        )
         out["aov"] = np.where(out["orders"] > 0, out["revenue"] / out["orders"].where(out["orders"] > 0, 1.0), np.nan)
     actions = [playbook(by, s, language) for s in names]
     out["channel"] = [a[0] for a in actions]
@@ -473,9 +477,7 @@ def rfm_segments(
 
         window_days = default_window_days(con, as_of=end, table=table).days
     snap = query_rfm_snapshot(con, as_of=end, table=table)
-    snap["rfm_score"] = (
-        snap["r_score"].astype(str) + snap["f_score"].astype(str) + snap["m_score"].astype(str)
-    )
+    snap["rfm_score"] = snap["r_score"].astype(str) + snap["f_score"].astype(str) + snap["m_score"].astype(str)
     snap["rfm_group"] = assign_rfm_groups(snap["r_score"], snap["f_score"], snap["m_score"], rules=rfm_rules)
     snap["lifecycle_segment"] = assign_lifecycle_segments(
         orders=snap["orders"],
@@ -523,7 +525,9 @@ def segment_migration(
     before = rfm_segments(con, as_of=since, window_days=window_days, table=table)[["customer_id", column]]
     after = rfm_segments(con, as_of=end, window_days=window_days, table=table)[["customer_id", column]]
     moved = after.merge(before, on="customer_id", how="left", suffixes=("_to", "_from"))
-    moved[f"{column}_from"] = moved[f"{column}_from"].astype(object).where(moved[f"{column}_from"].notna(), NOT_YET_CUSTOMER)
+    moved[f"{column}_from"] = (
+        moved[f"{column}_from"].astype(object).where(moved[f"{column}_from"].notna(), NOT_YET_CUSTOMER)
+    )
     table_ = (
         moved.groupby([f"{column}_from", f"{column}_to"], sort=False)
         .size()

@@ -39,9 +39,7 @@ ORDER BY gap_days
     return fetch_df(con, sql, {"as_of": as_of})
 
 
-def query_churn_features(
-    con, *, as_of: date, label_end: date | None = None, table: str = "orders"
-) -> pd.DataFrame:
+def query_churn_features(con, *, as_of: date, label_end: date | None = None, table: str = "orders") -> pd.DataFrame:
     """One row per customer with an order on or before `as_of`: features as of that day.
 
     Columns (days are calendar days, money is net revenue in the shop currency):

@@ -20,7 +20,7 @@ def load_simulated_orders(
     start: str,
     observation_end: str,
     future_days: int = 0,
-    params: BGNBDParams = BGNBDParams(),
+    params: BGNBDParams | None = None,
     seed: int = 0,
     table: str = "orders",
 ) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def load_simulated_orders(
     """
     end = pd.Timestamp(observation_end)
     sim_end = end + pd.Timedelta(days=future_days)
-    customers, purchases = simulate_bgnbd(n_customers, start, sim_end, params=params, seed=seed)
+    customers, purchases = simulate_bgnbd(n_customers, start, sim_end, params=params or BGNBDParams(), seed=seed)
     customers = customers[customers["first_purchase"] <= end + pd.Timedelta(hours=23, minutes=59)]
     purchases = purchases[purchases["customer_no"].isin(customers["customer_no"])].copy()
     day = purchases["purchase_ts"].dt.normalize()

@@ -193,7 +193,10 @@ def neutralise_text(values: pd.Series) -> pd.Series:
     """OWASP CSV-injection defence: prefix `'` to cells a spreadsheet would execute."""
     s = values.astype("string")
     risky = s.str.startswith(DANGEROUS_PREFIXES).fillna(False).astype(bool)
-    return s.mask(risky, "'" + s)
+    s = s.mask(risky, "'" + s)
+    # pandas' CSV writer quotes cells holding "\n" but not a lone "\r", which would split the row
+    # in some readers: carriage returns inside a cell become line feeds.
+    return s.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
 
 
 # --------------------------------------------------------------------------------------------

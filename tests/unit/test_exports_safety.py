@@ -1,0 +1,106 @@
+"""Spreadsheet safety: every dangerous cell prefix neutralised in every text format; identifiers
+validated instead of escaped; hashed formats never carry raw PII."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from retention.exports import DANGEROUS_PREFIXES, HASHED_FORMATS, TEXT_FORMATS, normalise_emails, render
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def hostile(prefix: str) -> pd.DataFrame:
+    payload = prefix + "cmd|' /C calc'!A0"
+    return pd.DataFrame(
+        {
+            "customer_id": [prefix + "id1", "id2"],
+            "email": ["mario@example.it", prefix + "evil@example.it"],
+            "phone": ["+39 06 1234 5678", prefix + "1+2"],
+            "first_name": [payload, "Anna"],
+            "last_name": ["Rossi", payload],
+            "city": [payload, "Roma"],
+            "zip": ["00184", prefix + "1"],
+            "country": ["IT", "IT"],
+            "lifecycle_segment": [payload, "loyal"],
+            "segment": [payload, "loyal"],
+            "next_best_product": [payload, "Caffè"],
+            "note": [payload, "x" + payload],
+            "predicted_clv": [10.0, -3.5],  # a negative number is a number, not text
+        }
+    )
+
+
+def cells(fmt: str, data: bytes) -> list[tuple[str, str]]:
+    """(header, value) of every data cell, as a spreadsheet would read it."""
+    if fmt == "xlsx":
+        ws = load_workbook(io.BytesIO(data)).active
+        rows = list(ws.iter_rows())
+        header = [c.value for c in rows[0]]
+        out = []
+        for row in rows[1:]:
+            for h, c in zip(header, row, strict=True):
+                assert c.data_type != "f", f"formula cell in {h}"
+                if isinstance(c.value, str):
+                    out.append((h, c.value))
+        return out
+    text = data.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    return [(h, v) for row in rows[1:] for h, v in zip(rows[0], row, strict=True)]
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("prefix", DANGEROUS_PREFIXES, ids=repr)
+def test_every_dangerous_prefix_is_neutralised(fmt: str, prefix: str):
+    result = render(hostile(prefix), fmt)
+    found = cells(fmt, result.data)
+    assert found
+    for header, value in found:
+        if value.startswith(DANGEROUS_PREFIXES):
+            # the only cells allowed to start with '+' or '-' are validated phones and plain numbers
+            assert E164.fullmatch(value) or re.fullmatch(r"-?\d+(\.\d+)?", value), (header, value)
+    texts = [v for _h, v in found]
+    kept = "\n" if prefix == "\r" else prefix  # a carriage return inside a cell is written as a line feed
+    assert "'" + kept + "cmd|' /C calc'!A0" in texts  # neutralised, not deleted
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_identifiers_are_validated_not_escaped(fmt: str):
+    result = render(hostile("="), fmt)
+    texts = [v for _h, v in cells(fmt, result.data)]
+    assert "+390612345678" in texts  # a phone stays a phone, normalised to E.164
+    assert "'+390612345678" not in texts
+    assert not any("evil@" in t for t in texts)  # not an email: dropped from its cell
+    assert result.dropped["email"] == 1 and result.dropped["phone"] == 1 and result.dropped["zip"] == 1
+
+
+@pytest.mark.parametrize("fmt", HASHED_FORMATS)
+def test_hashed_formats_carry_no_raw_pii(fmt: str):
+    frame = hostile("=")
+    text = render(frame, fmt).data.decode("utf-8")
+    for raw in ("mario", "Mario", "Rossi", "rossi", "Roma", "roma", "Anna", "1234", "example", "cmd", "Caff"):
+        assert raw not in text, raw
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    hashed_cols = [i for i, h in enumerate(header) if h not in ("value", "Country", "Zip")]
+    for row in rows:
+        for i in hashed_cols:
+            assert row[i] == "" or re.fullmatch(r"[0-9a-f]{64}", row[i])
+
+
+def test_csv_is_utf8_and_keeps_leading_zeros():
+    data = render(hostile("="), "csv").data
+    text = data.decode("utf-8")
+    assert "Caffè" in text and ",00184," in text
+
+
+def test_email_validation_rules():
+    emails, invalid = normalise_emails(pd.Series([" A.B@Example.COM ", "a@b", "=x@y.com", None, "", "nome@città.it"]))
+    assert emails.tolist()[0] == "a.b@example.com"
+    assert emails.isna().tolist() == [False, True, True, True, True, False]
+    assert invalid == 2

@@ -1,0 +1,480 @@
+"""Customer lifetime value: the customer summary, the fitted models, predictions and a backtest.
+
+Time is in days throughout; a month is 30.4375 days (365.25 / 12). Money is net revenue in the
+shop currency. The purchase model (BG/NBD or MBG/NBD) and the spend model (Gamma-Gamma) are fitted
+on the distinct (frequency, recency, T) rows of the summary with counts as weights, and scores are
+computed per distinct row and mapped back to the customers: the cost depends on how many distinct
+histories there are, not on how many customers.
+
+Predicted CLV over H months (`predicted_clv`), with margin g and annual discount rate D:
+
+    d = (1 + D)^(1/12) - 1                         (the equivalent monthly rate)
+    CLV_H = g * E[M | x, m_x] * sum_{m=1..H} (E[Y(m M) | x, t_x, T] - E[Y((m-1) M) | x, t_x, T]) / (1 + d)^m
+
+with M = 30.4375 days: expected purchases of each future month are discounted at the end of that
+month (discrete monthly discounting, as in Fader, Hardie and Lee 2005 "RFM and CLV", section 5,
+which discounts continuously; monthly steps are what a marketer's spreadsheet does).
+`historical_clv` is g times net revenue to date, undiscounted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from retention.errors import ModelFitError, UserInputError
+from retention.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, frequency_spend_correlation
+from retention.models.bgnbd import _BetaGeoFamily
+from retention.sql import table_exists
+from retention.sql.clv import (
+    query_customer_summary,
+    query_first_order_date,
+    query_holdout_activity,
+    query_last_order_date,
+)
+
+DAYS_PER_MONTH = 30.4375
+DAYS_PER_WEEK = 7.0
+TIME_UNIT_DAYS = {"day": 1.0, "week": DAYS_PER_WEEK}
+PURCHASE_MODELS: dict[str, type[_BetaGeoFamily]] = {"bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel}
+CLV_HORIZONS_MONTHS = (3, 6, 12, 24)
+SUMMARY_COLUMNS = (
+    "customer_id",
+    "orders",
+    "revenue",
+    "first_order",
+    "last_order",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+)
+
+
+@dataclass
+class FitStatus:
+    """Whether the models could be fitted, and in plain words why not, plus warnings."""
+
+    purchase_ok: bool
+    spend_ok: bool
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.purchase_ok and self.spend_ok
+
+    def to_dict(self) -> dict:
+        return {
+            "purchase_ok": self.purchase_ok,
+            "spend_ok": self.spend_ok,
+            "reason": self.reason,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class FittedModels:
+    """The result of `fit_models`: models (None when they could not be fitted) and the status."""
+
+    purchase: _BetaGeoFamily | None
+    spend: GammaGammaModel | None
+    status: FitStatus
+    spend_correlation: float = float("nan")
+
+
+def _check_orders(con, table: str) -> None:
+    if not table_exists(con, table):
+        raise UserInputError(f"there is no table {table!r}: load order files first")
+    if query_last_order_date(con, table) is None:
+        raise UserInputError("there are no orders to analyse: load a file with at least one dated order")
+
+
+def customer_summary(
+    con,
+    *,
+    observation_end: date | None = None,
+    calibration_end: date | None = None,
+    table: str = "orders",
+) -> pd.DataFrame:
+    """One row per customer, from the orders up to the end of observation (SQL in DuckDB).
+
+    The end is `calibration_end` when given (the summary of the calibration period of a
+    backtest), else `observation_end`, else the date of the last order; orders on the end date
+    count. Columns: customer_id, orders (distinct order ids), revenue (net, to the end),
+    first_order, last_order (dates), frequency (days with a purchase - 1), recency (days from
+    first to last purchase), T (days from first purchase to the end), monetary_value (mean net
+    value of the repeat customer-days, 0 without repeats). Customer-days are the unit.
+    """
+    _check_orders(con, table)
+    end = _resolve_end(con, table, observation_end=observation_end, calibration_end=calibration_end)
+    summary = query_customer_summary(con, end_date=end, table=table)
+    return summary.sort_values("customer_id", kind="stable", ignore_index=True)
+
+
+def _resolve_end(con, table: str, *, observation_end: date | None, calibration_end: date | None) -> date:
+    first, last = query_first_order_date(con, table), query_last_order_date(con, table)
+    end = calibration_end or observation_end or last
+    if end < first:
+        option = "the calibration end" if calibration_end else "the observation end"
+        raise UserInputError(f"{option} {end} is before the first order ({first}): choose a later date")
+    if calibration_end is not None and calibration_end >= last:
+        raise UserInputError(
+            f"the calibration end {calibration_end} leaves no orders to test against (the last order is on "
+            f"{last}): choose an earlier date"
+        )
+    return end
+
+
+def purchase_triples(summary: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct (frequency, recency, T) rows with their count as `weight`, and each
+    customer's row number in it (to map scores back)."""
+    keys = summary[["frequency", "recency", "T"]]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
+    triples = pd.DataFrame(
+        {
+            "frequency": uniques.get_level_values(0).to_numpy(dtype=np.float64),
+            "recency": uniques.get_level_values(1).to_numpy(dtype=np.float64),
+            "T": uniques.get_level_values(2).to_numpy(dtype=np.float64),
+            "weight": np.bincount(codes, minlength=len(uniques)).astype(np.float64),
+        }
+    )
+    return triples, codes
+
+
+def fit_models(summary: pd.DataFrame, *, model: str = "bgnbd", triples: pd.DataFrame | None = None) -> FittedModels:
+    """Fit the purchase model (`bgnbd` or `mbgnbd`) and the Gamma-Gamma spend model.
+
+    Never raises on data that cannot be fitted: the model is None and `status.reason` says why
+    (for example: too few repeat customers, so only historical CLV is shown). Warns in
+    `status.warnings` when frequency and spend are correlated (the Gamma-Gamma assumption).
+    """
+    if model not in PURCHASE_MODELS:
+        raise UserInputError(f"unknown purchase model {model!r}: choose one of {', '.join(PURCHASE_MODELS)}")
+    if triples is None:
+        triples, _codes = purchase_triples(summary)
+    reasons: list[str] = []
+    purchase: _BetaGeoFamily | None = None
+    spend: GammaGammaModel | None = None
+    try:
+        purchase = PURCHASE_MODELS[model]().fit(triples)
+    except ModelFitError as exc:
+        reasons.append(str(exc))
+    try:
+        spend = GammaGammaModel().fit(summary)
+    except ModelFitError as exc:
+        reasons.append(str(exc))
+    corr, warning = frequency_spend_correlation(summary)
+    status = FitStatus(
+        purchase_ok=purchase is not None,
+        spend_ok=spend is not None,
+        reason="; ".join(reasons) or None,
+        warnings=[warning] if warning else [],
+    )
+    if purchase is not None and purchase.penalised_:
+        status.warnings.append("the purchase model needed a small penalty to converge: treat its predictions as rough")
+    return FittedModels(purchase=purchase, spend=spend, status=status, spend_correlation=corr)
+
+
+def monthly_discount_rate(annual_discount_rate: float) -> float:
+    """The monthly rate equivalent to an annual one: (1 + D)^(1/12) - 1."""
+    return (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+
+
+def prob_no_purchase(model: _BetaGeoFamily, summary: pd.DataFrame, days: float) -> np.ndarray:
+    """P(no purchase in the next `days` days) per customer of a day-unit summary."""
+    return model.probability_no_purchase(
+        float(days), summary["frequency"].to_numpy(), summary["recency"].to_numpy(), summary["T"].to_numpy()
+    )
+
+
+def _check_value_options(horizon_months: int, margin: float, annual_discount_rate: float) -> None:
+    if not isinstance(horizon_months, (int, np.integer)) or horizon_months < 1 or horizon_months > 120:
+        raise UserInputError(f"the horizon must be a whole number of months from 1 to 120, not {horizon_months!r}")
+    if not np.isfinite(margin) or margin <= 0 or margin > 1:
+        raise UserInputError(f"the margin must be a share between 0 and 1 (for example 0.3), not {margin!r}")
+    if not np.isfinite(annual_discount_rate) or annual_discount_rate < 0 or annual_discount_rate >= 1:
+        raise UserInputError(
+            f"the annual discount rate must be between 0 and 1 (for example 0.1), not {annual_discount_rate!r}"
+        )
+
+
+def score_customers(
+    summary: pd.DataFrame,
+    models: FittedModels,
+    *,
+    horizon_months: int = 12,
+    margin: float = 1.0,
+    annual_discount_rate: float = 0.1,
+    codes: np.ndarray | None = None,
+    triples: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Add p_alive, expected_purchases, expected_spend_per_order, predicted_clv, historical_clv.
+
+    `summary` is in days. Purchase scores are computed once per distinct (frequency, recency, T)
+    row and mapped back. Columns a model could not provide are NaN.
+    """
+    _check_value_options(horizon_months, margin, annual_discount_rate)
+    out = summary.copy()
+    n = len(out)
+    out["historical_clv"] = out["revenue"].to_numpy(dtype=np.float64) * margin
+    p_alive = np.full(n, np.nan)
+    expected = np.full(n, np.nan)
+    discounted = np.full(n, np.nan)
+    if models.purchase is not None and n:
+        if triples is None or codes is None:
+            triples, codes = purchase_triples(summary)
+        x, t_x, T = (triples[c].to_numpy() for c in ("frequency", "recency", "T"))
+        model = models.purchase
+        p_alive = model.probability_alive(x, t_x, T)[codes]
+        expected = model.conditional_expected_purchases(horizon_months * DAYS_PER_MONTH, x, t_x, T)[codes]
+        discounted = model.discounted_expected_purchases(
+            x,
+            t_x,
+            T,
+            period=DAYS_PER_MONTH,
+            n_periods=horizon_months,
+            discount_per_period=monthly_discount_rate(annual_discount_rate),
+        )[codes]
+    spend = np.full(n, np.nan)
+    if models.spend is not None and n:
+        spend = models.spend.conditional_expected_spend(
+            out["frequency"].to_numpy(dtype=np.float64), out["monetary_value"].to_numpy(dtype=np.float64)
+        )
+    out["p_alive"] = p_alive
+    out["expected_purchases"] = expected
+    out["expected_spend_per_order"] = spend
+    out["predicted_clv"] = margin * spend * discounted
+    # historical value last, next to the predicted one it is compared with
+    out["historical_clv"] = out.pop("historical_clv")
+    return out
+
+
+def customer_value_table(
+    con,
+    *,
+    horizon_months: int = 12,
+    margin: float = 1.0,
+    annual_discount_rate: float = 0.1,
+    table: str = "orders",
+    observation_end: date | None = None,
+    model: str = "bgnbd",
+) -> pd.DataFrame:
+    """One row per customer: the summary, contact fields, and predicted and historical value.
+
+    Columns: customer_id, orders, revenue (net), first_order, last_order, frequency, recency, T
+    (days), monetary_value, email, phone, first_name, last_name, country, city, zip,
+    accepts_marketing (from the customer's most recent order that has each), p_alive,
+    expected_purchases (next `horizon_months` months), expected_spend_per_order (net),
+    predicted_clv (over the horizon, times `margin`, discounted monthly at the monthly equivalent
+    of `annual_discount_rate`), historical_clv (net revenue to date times `margin`).
+
+    When the models cannot be fitted (too few repeat customers) the predicted columns are NaN and
+    `table.attrs["fit_status"]` (a `FitStatus.to_dict()`) says why; it never raises for that.
+    """
+    _check_value_options(horizon_months, margin, annual_discount_rate)
+    _check_orders(con, table)
+    end = _resolve_end(con, table, observation_end=observation_end, calibration_end=None)
+    summary = query_customer_summary(con, end_date=end, table=table, with_contacts=True)
+    triples, codes = purchase_triples(summary)
+    models = fit_models(summary, model=model, triples=triples)
+    scored = score_customers(
+        summary,
+        models,
+        horizon_months=horizon_months,
+        margin=margin,
+        annual_discount_rate=annual_discount_rate,
+        codes=codes,
+        triples=triples,
+    )
+    # Most valuable first; customer_id breaks ties so the order is the same run to run.
+    scored = scored.sort_values(
+        ["predicted_clv", "historical_clv", "customer_id"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="stable",
+        ignore_index=True,
+    )
+    scored.attrs["fit_status"] = models.status.to_dict()
+    scored.attrs["observation_end"] = end.isoformat()
+    return scored
+
+
+# ------------------------------------------------------------------------------------- fit report
+BACKTEST_BUCKETS = 7  # past repeat purchases 0..6, then "7+": the calibration/holdout chart of FHL 2005
+
+
+def _time_unit_days(time_unit: str) -> float:
+    if time_unit not in TIME_UNIT_DAYS:
+        raise UserInputError(f"the time unit must be one of {', '.join(TIME_UNIT_DAYS)}, not {time_unit!r}")
+    return TIME_UNIT_DAYS[time_unit]
+
+
+def purchase_model_report(model: _BetaGeoFamily, summary: pd.DataFrame, *, time_unit: str = "day") -> dict:
+    """Name, parameters and log-likelihood of a purchase model fitted in days, in `time_unit`.
+
+    alpha is a time, so it is divided by the unit's length in days; the log-likelihood carries
+    lambda^x per customer, so it gains x * ln(unit length) per customer (FHL 2005 eq. 6).
+    """
+    unit = _time_unit_days(time_unit)
+    params = dict(model.params_)
+    params["alpha"] = params["alpha"] / unit
+    repeat_days = float(summary["frequency"].to_numpy(dtype=np.float64).sum())
+    return {
+        "name": model.model_name,
+        "params": params,
+        "log_likelihood": model.log_likelihood_ + np.log(unit) * repeat_days,
+        "customers": int(model.n_customers_),
+        "repeat_customers": int((summary["frequency"] > 0).sum()),
+        "time_unit": time_unit,
+        "converged_with_penalty": bool(model.penalised_),
+    }
+
+
+def _percent_words(predicted: float, actual: float, what: str) -> str:
+    if actual == 0:
+        return f"predicted {predicted:,.1f} {what} where none happened"
+    diff = (predicted - actual) / actual
+    side = "over" if diff > 0 else "under"
+    return f"predicted {predicted:,.1f} {what} against {actual:,.0f} actual: {abs(diff):.1%} {side} the truth"
+
+
+def backtest(
+    con,
+    summary: pd.DataFrame,
+    models: FittedModels,
+    *,
+    calibration_end: date,
+    observation_end: date,
+    table: str = "orders",
+    codes: np.ndarray | None = None,
+    triples: pd.DataFrame | None = None,
+) -> dict:
+    """Compare predicted with actual purchases and spend after `calibration_end`.
+
+    `summary` and `models` come from the orders up to `calibration_end`. Actual purchases are the
+    customer-days with an order in (calibration_end, observation_end] of the customers first seen
+    on or before the cut-off. The naive baseline assumes each customer keeps buying at their past
+    rate, frequency / T per day (0 for customers with T = 0), at their past mean day value.
+    """
+    holdout_days = (observation_end - calibration_end).days
+    activity = query_holdout_activity(
+        con, calibration_end=calibration_end, observation_end=observation_end, table=table
+    )
+    merged = summary[["customer_id", "frequency", "recency", "T", "monetary_value", "revenue"]].merge(
+        activity, on="customer_id", how="left"
+    )
+    actual = merged["holdout_purchases"].fillna(0).to_numpy(dtype=np.float64)
+    actual_revenue = merged["holdout_revenue"].fillna(0).to_numpy(dtype=np.float64)
+    x = merged["frequency"].to_numpy(dtype=np.float64)
+    T = merged["T"].to_numpy(dtype=np.float64)
+    if triples is None or codes is None:
+        triples, codes = purchase_triples(summary)
+    assert models.purchase is not None  # the caller checks
+    predicted = models.purchase.conditional_expected_purchases(
+        float(holdout_days), triples["frequency"], triples["recency"], triples["T"]
+    )[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        naive = np.where(T > 0, x / T, 0.0) * holdout_days
+        past_day_value = merged["revenue"].to_numpy(dtype=np.float64) / (x + 1)
+    buckets = np.minimum(x, BACKTEST_BUCKETS).astype(int)
+    rows = []
+    for k in range(BACKTEST_BUCKETS + 1):
+        sel = buckets == k
+        if not sel.any():
+            continue
+        rows.append(
+            {
+                "past_repeat_purchases": f"{k}+" if k == BACKTEST_BUCKETS else str(k),
+                "customers": int(sel.sum()),
+                "actual_mean": float(actual[sel].mean()),
+                "predicted_mean": float(predicted[sel].mean()),
+                "naive_mean": float(naive[sel].mean()),
+            }
+        )
+    mae_model = float(np.abs(predicted - actual).mean())
+    mae_naive = float(np.abs(naive - actual).mean())
+    better = "better" if mae_model < mae_naive else "worse"
+    result: dict = {
+        "calibration_end": calibration_end.isoformat(),
+        "observation_end": observation_end.isoformat(),
+        "holdout_days": holdout_days,
+        "customers": int(len(merged)),
+        "actual_purchases": float(actual.sum()),
+        "predicted_purchases": float(predicted.sum()),
+        "naive_predicted_purchases": float(naive.sum()),
+        "mean_absolute_error_per_customer": mae_model,
+        "naive_mean_absolute_error_per_customer": mae_naive,
+        "by_past_repeat_purchases": rows,
+        "error_in_words": (
+            _percent_words(float(predicted.sum()), float(actual.sum()), "purchases")
+            + f" in the {holdout_days} days after {calibration_end.isoformat()}; per customer the model is off by "
+            f"{mae_model:.2f} purchases on average, {better} than assuming everyone keeps their past rate "
+            f"({mae_naive:.2f})"
+        ),
+    }
+    if models.spend is not None:
+        spend = models.spend.conditional_expected_spend(x, merged["monetary_value"].to_numpy(dtype=np.float64))
+        predicted_revenue = float(np.nansum(predicted * spend))
+        naive_revenue = float(np.nansum(naive * past_day_value))
+        result["spend"] = {
+            "actual_revenue": float(actual_revenue.sum()),
+            "predicted_revenue": predicted_revenue,
+            "naive_predicted_revenue": naive_revenue,
+            "error_in_words": _percent_words(predicted_revenue, float(actual_revenue.sum()), "in net revenue"),
+        }
+    return result
+
+
+def fit_report(
+    con,
+    *,
+    time_unit: str = "day",
+    calibration_end: date | None = None,
+    model: str = "bgnbd",
+    table: str = "orders",
+) -> dict:
+    """The JSON of `retention fit`: the fitted purchase and spend models, and a backtest.
+
+    Fits on the orders up to `calibration_end` (inclusive; default all of them). Parameters are
+    reported in `time_unit` (`day` or `week`: alpha in that unit; r, a, b, p, q unitless; gamma in
+    money). With a calibration end, `backtest` compares predictions with what happened after it.
+    Raises ModelFitError (a plain sentence) when the purchase model cannot be fitted.
+    """
+    _time_unit_days(time_unit)
+    _check_orders(con, table)
+    observation_end = query_last_order_date(con, table)
+    summary = customer_summary(con, calibration_end=calibration_end, table=table)
+    triples, codes = purchase_triples(summary)
+    models = fit_models(summary, model=model, triples=triples)
+    if models.purchase is None:
+        raise ModelFitError(models.status.reason or "the purchase model could not be fitted")
+    spend_model: dict = {"name": "Gamma-Gamma", "params": None, "customers": 0}
+    if models.spend is not None:
+        spend_model.update(
+            params=dict(models.spend.params_),
+            log_likelihood=models.spend.log_likelihood_,
+            customers=int(models.spend.n_customers_),
+            population_mean_spend=models.spend.population_mean_spend(),
+        )
+    spend_model["frequency_spend_correlation"] = models.spend_correlation
+    report: dict = {
+        "purchase_model": purchase_model_report(models.purchase, summary, time_unit=time_unit),
+        "spend_model": spend_model,
+        "status": models.status.to_dict(),
+    }
+    if calibration_end is not None:
+        report["backtest"] = backtest(
+            con,
+            summary,
+            models,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+            table=table,
+            codes=codes,
+            triples=triples,
+        )
+    return report

@@ -19,9 +19,8 @@ AS_OF = date(2024, 6, 10)
 
 
 def frame(rows: list[tuple[str, str, str, int, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["customer_id", "first_order", "last_order", "orders", "expected_purchases"]).assign(
-        first_order=lambda d: pd.to_datetime(d["first_order"]), last_order=lambda d: pd.to_datetime(d["last_order"])
-    )
+    out = pd.DataFrame(rows, columns=["customer_id", "first_order", "last_order", "orders", "expected_purchases"])
+    return out.assign(first_order=pd.to_datetime(out["first_order"]), last_order=pd.to_datetime(out["last_order"]))
 
 
 def test_anniversaries_in_the_next_30_days():

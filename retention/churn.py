@@ -170,7 +170,7 @@ def cadence_churn_probability(
     return np.clip(1.0 - p_buy, 0.0, 1.0)
 
 
-def _classifier(random_state: int):
+def _classifier(random_state: int, numeric: list[str]):
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
@@ -178,7 +178,7 @@ def _classifier(random_state: int):
 
     prep = ColumnTransformer(
         [
-            ("num", "passthrough", NUMERIC_FEATURES),
+            ("num", "passthrough", numeric),
             (
                 "cat",
                 OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=12, sparse_output=False),
@@ -186,34 +186,51 @@ def _classifier(random_state: int):
             ),
         ]
     )
+    # Shallow, slow and regularised: labels of one window are noisy, and deeper trees fitted the
+    # training window's noise (holdout AUC 0.73 against 0.76 on simulated shops).
     model = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0, random_state=random_state
+        max_iter=100,
+        learning_rate=0.05,
+        max_depth=2,
+        min_samples_leaf=100,
+        l2_regularization=1.0,
+        random_state=random_state,
     )
     return Pipeline([("features", prep), ("model", model)])
+
+
+def _feature_columns(frame: pd.DataFrame) -> list[str]:
+    extra = ["bgnbd_no_purchase"] if "bgnbd_no_purchase" in frame.columns else []
+    return NUMERIC_FEATURES + extra + CATEGORICAL_FEATURES
 
 
 def _fit_classifier(train: pd.DataFrame, random_state: int):
     if len(train) > MAX_TRAIN_ROWS:
         train = train.sample(MAX_TRAIN_ROWS, random_state=random_state)
-    pipe = _classifier(random_state)
-    pipe.fit(train[NUMERIC_FEATURES + CATEGORICAL_FEATURES], train["churned"].to_numpy())
+    columns = _feature_columns(train)
+    pipe = _classifier(random_state, numeric=[c for c in columns if c not in CATEGORICAL_FEATURES])
+    pipe.fit(train[columns], train["churned"].to_numpy())
     return pipe
 
 
 def _predict_churn(pipe, frame: pd.DataFrame) -> np.ndarray:
-    proba = pipe.predict_proba(frame[NUMERIC_FEATURES + CATEGORICAL_FEATURES])
+    proba = pipe.predict_proba(frame[list(pipe.feature_names_in_)])
     return proba[:, list(pipe.classes_).index(1)]
 
 
 def _bgnbd_probability(con, *, as_of: date, window_days: int, table: str, customer_ids: pd.Series) -> np.ndarray:
-    """BG/NBD probability of no purchase in the next `window_days` days, fitted on orders up to `as_of`."""
+    """BG/NBD probability of no purchase in the next `window_days` days, fitted on orders up to `as_of`.
+
+    The summary (frequency, recency, T in days) is `retention.clv.customer_summary`; the model is fitted
+    once on the distinct (frequency, recency, T) triples weighted by their counts, scored per triple.
+    """
     from retention import clv
+    from retention.models import BetaGeoModel
 
     summary = clv.customer_summary(con, observation_end=as_of, table=table)
-    model = clv.fit_purchase_model(summary) if hasattr(clv, "fit_purchase_model") else None
-    if model is None:
-        raise RuntimeError("retention.clv has no fit_purchase_model")
-    prob = np.asarray(clv.prob_no_purchase(model, summary, window_days), dtype=float)
+    triples, codes = clv.purchase_triples(summary)
+    model = BetaGeoModel().fit(triples)
+    prob = np.asarray(clv.prob_no_purchase(model, triples, window_days), dtype=float)[codes]
     by_id = pd.Series(prob, index=summary["customer_id"].astype(str).to_numpy())
     return by_id.reindex(customer_ids.astype(str).to_numpy()).to_numpy(dtype=float)
 
@@ -395,10 +412,25 @@ def score_churn(
         pos = int(frame["churned"].sum())
         return pos >= MIN_PER_CLASS and len(frame) - pos >= MIN_PER_CLASS
 
+    def with_bgnbd(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
+        """Add `bgnbd_no_purchase` (a scorer, and a feature of the classifier); NaN if it cannot be fitted."""
+        frame = frame.copy()
+        try:
+            frame["bgnbd_no_purchase"] = _bgnbd_probability(
+                con, as_of=as_of, window_days=n, table=table, customer_ids=frame["customer_id"]
+            )
+        except Exception as exc:  # too few repeat customers, or no CLV module: reported, not fatal
+            notes.append(f"BG/NBD as of {as_of.isoformat()} could not be fitted: {exc}")
+            frame["bgnbd_no_purchase"] = np.nan
+        return frame
+
     rows: list[dict[str, object]] = []
     calibration: dict[str, pd.DataFrame] = {}
     fitted = None
+    use_bgnbd = "bgnbd" in scorers
     if enough(train) and enough(hold):
+        if use_bgnbd:
+            train, hold = with_bgnbd(train, c1), with_bgnbd(hold, c2)
         y = hold["churned"].to_numpy(dtype=float)
         for name in scorers:
             try:
@@ -406,9 +438,7 @@ def score_churn(
                     fitted = _fit_classifier(train, random_state)
                     prob = _predict_churn(fitted, hold)
                 elif name == "bgnbd":
-                    prob = _bgnbd_probability(
-                        con, as_of=c2, window_days=n, table=table, customer_ids=hold["customer_id"]
-                    )
+                    prob = hold["bgnbd_no_purchase"].to_numpy(dtype=float)
                     if np.isnan(prob).any():
                         raise RuntimeError("BG/NBD gave no probability for some customers")
                 else:
@@ -454,12 +484,14 @@ def score_churn(
         )
         auc = float(best["roc_auc"])
         confidence = "high" if auc >= 0.75 and len(hold) >= 2000 else "medium"
+        if chosen in ("classifier", "bgnbd") and use_bgnbd:
+            now = with_bgnbd(now, end)
         if chosen == "classifier":
             # Refit on the latest labelled window (features as of c2, labels (c2, end]) for today.
             fitted = _fit_classifier(hold, random_state)
             prob = _predict_churn(fitted, now)
         elif chosen == "bgnbd":
-            prob = _bgnbd_probability(con, as_of=end, window_days=n, table=table, customer_ids=now["customer_id"])
+            prob = now["bgnbd_no_purchase"].to_numpy(dtype=float)
         else:
             prob = rule(now)
     leaderboard["chosen"] = leaderboard["scorer"] == chosen

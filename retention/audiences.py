@@ -515,6 +515,19 @@ def zip_all_segments(
     return buf.getvalue()
 
 
+def _with_segments(con, customers: pd.DataFrame) -> pd.DataFrame:
+    """The customer table with RFM and lifecycle segments, computed here if it lacks them."""
+    wanted = ["rfm_score", "rfm_group", "lifecycle_segment"]
+    if all(c in customers.columns for c in wanted):
+        return customers
+    from retention.segments import rfm_segments
+
+    seg = rfm_segments(con)[["customer_id", *wanted]]
+    seg = seg.assign(customer_id=seg["customer_id"].astype(str))
+    base = customers.drop(columns=[c for c in wanted if c in customers.columns])
+    return base.assign(customer_id=base["customer_id"].astype(str)).merge(seg, on="customer_id", how="left")
+
+
 def export_audience(
     con,
     *,
@@ -536,7 +549,7 @@ def export_audience(
     """
     from retention.customers import customer_table
 
-    customers = customer_table(con)
+    customers = _with_segments(con, customer_table(con))
     from retention.sql.audiences import query_has_products
 
     if query_has_products(con):

@@ -31,7 +31,7 @@ from retention.periods import PERIODS, check_period, is_complete, period_key, pe
 from retention.sql import fetch_all, fetch_df, quote_ident
 from retention.sql import kpis as q
 
-__all__ = ["compute_kpis", "REPURCHASE_WINDOWS_DAYS"]
+__all__ = ["compute_kpis", "what_if", "REPURCHASE_WINDOWS_DAYS"]
 
 REPURCHASE_WINDOWS_DAYS: tuple[int, ...] = (30, 60, 90, 180, 365)
 CLV_HISTORICAL = "historical_average_revenue_per_customer"
@@ -296,3 +296,146 @@ def _empty_kpis(period: str, windows: list[int]) -> dict:
         },
         "notes": [],
     }
+
+
+WHAT_IF_HORIZON_MONTHS = 12
+
+
+def what_if(
+    con,
+    *,
+    repeat_rate_points: float = 0.0,
+    retention_rate_points: float = 0.0,
+    as_of: date | None = None,
+    table: str = "orders",
+) -> dict:
+    """What N more points of repeat rate, or of monthly retention, would bring over the next 12 months.
+
+    Points are percentage points: `repeat_rate_points=5` takes a 22% repeat rate to 27%. Every input
+    comes from the shop's own orders; the window is the last (up to) 12 complete calendar months
+    before `as_of`.
+
+    Repeat-rate scenario (more first-time buyers come back within a year):
+        N  = new customers per month (window average)
+        V  = net revenue of the repeat orders placed within 365 days of the first order, per customer
+             who made one (over customers whose first order is at least 365 days before as_of;
+             if there are none, over all repeat customers with all their repeat orders)
+        extra returning customers per month = d * N                (d = points / 100)
+        extra revenue over 12 months        = d * N * 12 * V
+    i.e. each month's new customers include d * N more who come back, each bringing V.
+
+    Retention-rate scenario (more of last month's buyers buy again this month):
+        A  = active customers per month (window average), r = monthly retention rate (pooled over
+             the window: retained / customers active the month before), M = net revenue per active
+             customer per month (window revenue / window active customer-months)
+        extra active customers, month t:  D_t = (r + d) * D_(t-1) + d * A,   D_0 = 0
+        extra revenue over 12 months     = M * (D_1 + ... + D_12)
+    i.e. every month d * A more customers are kept, and those kept keep returning at the new rate.
+    Baseline revenue: net revenue of the window scaled to 12 months. Both scenarios assume the
+    shop otherwise goes on as in the window (same acquisition, order values and seasonality).
+    """
+    for name, pts in (("repeat_rate_points", repeat_rate_points), ("retention_rate_points", retention_rate_points)):
+        if not -100 <= pts <= 100:
+            raise UserInputError(f"{name} is in percentage points between -100 and 100 (5 means +5 points), not {pts}.")
+    as_of = resolve_as_of(con, table, as_of)
+    result: dict = {
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "horizon_months": WHAT_IF_HORIZON_MONTHS,
+        "repeat_rate_points": repeat_rate_points,
+        "retention_rate_points": retention_rate_points,
+        "window": None,
+        "inputs": {},
+        "baseline_revenue_12m": None,
+        "repeat_rate_scenario": None,
+        "retention_rate_scenario": None,
+        "notes": [],
+    }
+    if as_of is None:
+        result["notes"].append("No orders in the selection: widen the date range or remove filters.")
+        return result
+    with _order_tables(con, table, as_of) as (orders, _customers):
+        monthly = fetch_df(con, q.monthly_activity_sql(orders))
+        series = pd.DataFrame(_retention_series(con, orders, "month", as_of))
+        first_year = fetch_df(con, q.first_year_repeat_sql(orders), {"as_of": as_of}).iloc[0]
+        totals = fetch_df(con, q.summary_sql(_customers, [])).iloc[0]
+
+    last_complete = period_key(as_of, "month") - (0 if is_complete(period_key(as_of, "month"), "month", as_of) else 1)
+    window = monthly[(monthly["p"] <= last_complete) & (monthly["p"] > last_complete - WHAT_IF_HORIZON_MONTHS)]
+    if window.empty:
+        result["notes"].append("No complete month of orders yet: the what-if needs at least one whole month.")
+        return result
+    months = len(window)
+    first_p, last_p = int(window["p"].min()), int(window["p"].max())
+    result["window"] = {
+        "from": period_start(first_p, "month").isoformat(),
+        "to": period_start(last_p + 1, "month").isoformat(),
+        "months": months,
+    }
+    if months < WHAT_IF_HORIZON_MONTHS:
+        result["notes"].append(f"Only {months} complete month(s) of history: the averages are rough.")
+    new_per_month = float(window["new_customers"].sum()) / months
+    active_per_month = float(window["active_customers"].sum()) / months
+    revenue_per_active = _ratio(window["revenue"].sum(), window["active_customers"].sum())
+    result["baseline_revenue_12m"] = float(window["revenue"].sum()) / months * WHAT_IF_HORIZON_MONTHS
+
+    if int(first_year["observed"] or 0) > 0 and int(first_year["repeaters"] or 0) > 0:
+        value_per_returner = float(first_year["repeat_revenue"]) / int(first_year["repeaters"])
+        first_year_rate = int(first_year["repeaters"]) / int(first_year["observed"])
+        v_basis = "first_year_repeat_revenue_per_returning_customer"
+    else:
+        repeaters = int(totals["repeat_customers"] or 0)
+        repeat_rev = float(monthly["repeat_revenue"].sum())
+        value_per_returner = _ratio(repeat_rev, repeaters)
+        first_year_rate = None
+        v_basis = "all_repeat_revenue_per_returning_customer"
+        result["notes"].append(
+            "No customer has a full year of history: the value of a returning customer uses all their repeat orders."
+        )
+    if not series.empty:
+        sw = series[
+            series["complete"]
+            & (series["period_start"] >= result["window"]["from"])
+            & (series["period_start"] < result["window"]["to"])
+        ]
+    else:
+        sw = series
+    monthly_retention = _ratio(sw["retained"].sum(), sw["customers_prev"].sum()) if len(sw) else None
+    result["inputs"] = {
+        "new_customers_per_month": new_per_month,
+        "active_customers_per_month": active_per_month,
+        "monthly_retention_rate": monthly_retention,
+        "revenue_per_active_customer_month": revenue_per_active,
+        "first_year_repeat_rate": first_year_rate,
+        "repeat_revenue_per_returning_customer": value_per_returner,
+        "repeat_revenue_basis": v_basis,
+    }
+
+    d = repeat_rate_points / 100.0
+    if value_per_returner is not None:
+        result["repeat_rate_scenario"] = {
+            "extra_returning_customers_per_month": d * new_per_month,
+            "extra_revenue_12m": d * new_per_month * WHAT_IF_HORIZON_MONTHS * value_per_returner,
+            "lift_share": _ratio(
+                d * new_per_month * WHAT_IF_HORIZON_MONTHS * value_per_returner, result["baseline_revenue_12m"]
+            ),
+        }
+    else:
+        result["notes"].append("No repeat customers yet: the repeat-rate scenario needs at least one.")
+
+    d = retention_rate_points / 100.0
+    if monthly_retention is not None and revenue_per_active is not None:
+        extra, extra_by_month = 0.0, []
+        for _ in range(WHAT_IF_HORIZON_MONTHS):
+            extra = (monthly_retention + d) * extra + d * active_per_month
+            extra_by_month.append(extra)
+        extra_revenue = revenue_per_active * sum(extra_by_month)
+        result["retention_rate_scenario"] = {
+            "new_monthly_retention_rate": min(max(monthly_retention + d, 0.0), 1.0),
+            "extra_returning_customers_per_month": sum(extra_by_month) / WHAT_IF_HORIZON_MONTHS,
+            "extra_returning_customers_month_12": extra_by_month[-1],
+            "extra_revenue_12m": extra_revenue,
+            "lift_share": _ratio(extra_revenue, result["baseline_revenue_12m"]),
+        }
+    else:
+        result["notes"].append("No complete month after another one yet: the retention scenario needs two.")
+    return result

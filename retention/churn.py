@@ -55,7 +55,7 @@ WINDOW_BOUNDS = (30, 365)
 WINDOW_WITHOUT_DATA = 90  # days, when the shop has too few repeat orders to measure its rhythm
 MIN_GAPS_FOR_WINDOW = 20
 # Probability of no order in the next N days at which a customer enters the tier.
-RISK_THRESHOLDS: dict[str, float] = {"medium": 0.5, "high": 0.8}
+RISK_THRESHOLDS: dict[str, float] = {"medium": 0.6, "high": 0.8}
 # Below these a fitted classifier or its leaderboard would be noise: fall back to the cadence rule.
 MIN_CUSTOMERS_TO_TRAIN = 300
 MIN_PER_CLASS = 30

@@ -1,13 +1,69 @@
-"""One row per customer: history, predicted value, and (later) segments and churn risk.
+"""One row per customer: history, predicted value, RFM group, lifecycle segment and churn risk.
 
-The segments engineer extends this module; the CLV part comes from `retention.clv`.
+The CLV part comes from `retention.clv.customer_value_table`; segments from `retention.segments`;
+churn risk from `retention.churn.score_churn`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from retention.churn import ChurnResult, score_churn
 from retention.clv import customer_value_table
+from retention.segments import LifecycleRules, rfm_segments
+
+SEGMENT_COLUMNS = (
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_score",
+    "rfm_group",
+    "lifecycle_segment",
+)
+CHURN_COLUMNS = ("churn_probability", "churn_risk", "churn_confidence", "days_overdue")
+
+
+def build_customer_table(
+    con,
+    *,
+    horizon_months: int = 12,
+    margin: float = 1.0,
+    annual_discount_rate: float = 0.1,
+    churn_window_days: int | None = None,
+    table: str = "orders",
+    random_state: int = 0,
+    lifecycle_rules: LifecycleRules | None = None,
+) -> tuple[pd.DataFrame, ChurnResult]:
+    """The customer table and the churn result behind it (leaderboard, thresholds, window) for the app.
+
+    Adds to `customer_value_table`: r_score, f_score, m_score (1-5), rfm_score ("545"), rfm_group,
+    lifecycle_segment, churn_probability (no order in the next N days), churn_risk (low/medium/high),
+    churn_confidence (high/medium/low), days_overdue (days past the customer's own expected gap, 0
+    when not yet due). N is `churn_window_days`, default the shop's own (see `retention.churn`).
+    `table.attrs["churn"]` holds `ChurnResult.to_dict()`.
+    """
+    customers = customer_value_table(
+        con,
+        horizon_months=horizon_months,
+        margin=margin,
+        annual_discount_rate=annual_discount_rate,
+        table=table,
+    )
+    churn = score_churn(con, window_days=churn_window_days, table=table, random_state=random_state)
+    segments = rfm_segments(
+        con,
+        as_of=churn.observation_end,
+        window_days=churn.window_days,
+        table=table,
+        lifecycle_rules=lifecycle_rules or LifecycleRules(),
+    )
+    attrs = dict(customers.attrs)
+    out = customers.merge(segments[["customer_id", *SEGMENT_COLUMNS]], on="customer_id", how="left").merge(
+        churn.scores[["customer_id", *CHURN_COLUMNS]], on="customer_id", how="left"
+    )
+    out.attrs = attrs
+    out.attrs["churn"] = churn.to_dict()
+    return out, churn
 
 
 def customer_table(
@@ -19,14 +75,13 @@ def customer_table(
     churn_window_days: int | None = None,
     table: str = "orders",
 ) -> pd.DataFrame:
-    """The customer table of `retention customers`; see `retention.clv.customer_value_table`.
-
-    `churn_window_days` is accepted for the churn model that builds on this table.
-    """
-    return customer_value_table(
+    """The customer table of `retention customers`: see `build_customer_table`."""
+    out, _churn = build_customer_table(
         con,
         horizon_months=horizon_months,
         margin=margin,
         annual_discount_rate=annual_discount_rate,
+        churn_window_days=churn_window_days,
         table=table,
     )
+    return out

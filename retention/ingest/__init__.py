@@ -1,0 +1,413 @@
+"""Ingest shop order exports into the canonical `orders` table, with a ledger of every row.
+
+Public surface:
+- `load_orders(con, files, *, mapping=None, rejected_path=None, progress=None) -> IngestReport`
+- `inspect_files(files, *, mapping=None) -> Inspection` (what the app's mapping editor shows)
+- `save_mapping(mapping, path)`, `load_mapping(path)` (reuse a corrected mapping)
+
+`files` items are paths or in-memory uploads `(file name, bytes)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from retention.errors import UserInputError
+from retention.ingest.cleaning import (
+    SHOPIFY_REVENUE_RULE,
+    FileSettings,
+    build_stage_sql,
+    decide_comma_decimal,
+    decide_day_first,
+)
+from retention.ingest.formats import GENERIC, ExportFormat, recognise_format
+from retention.ingest.mapping import (
+    MAPPABLE,
+    MappingGuess,
+    apply_user_mapping,
+    check_user_mapping,
+    guess_mapping,
+    load_mapping,
+    save_mapping,
+)
+from retention.ingest.reader import PreparedFile, prepare_file, reprepare_as_decoded
+from retention.sql import ingest as q
+
+__all__ = [
+    "FileInspection",
+    "IngestReport",
+    "Inspection",
+    "MAPPABLE",
+    "SHOPIFY_REVENUE_RULE",
+    "inspect_files",
+    "load_mapping",
+    "load_orders",
+    "save_mapping",
+]
+
+FileItem = str | Path | tuple[str, bytes]
+Progress = Callable[[float, str], None]
+
+_REASON_SENTENCES = {
+    q.REASON_CANCELLED: "the order was cancelled or its payment failed",
+    q.REASON_TEST: "it was a test order",
+    q.REASON_NO_DATE: "the order date is empty",
+    q.REASON_BAD_DATE: "the order date could not be read",
+    q.REASON_NO_AMOUNT: "the amount is empty",
+    q.REASON_BAD_AMOUNT: "the amount could not be read",
+    q.REASON_NO_IDENTITY: "there is no customer id, email or phone to tell who bought",
+    q.REASON_DUPLICATE: "the same order line was already read (overlapping exports)",
+}
+
+
+@dataclass
+class FileInspection:
+    """What was recognised in one file, for the mapping editor."""
+
+    name: str
+    format: str
+    format_label: str
+    columns: list[str]
+    sample_rows: list[list[str]]
+    mapping: dict[str, str]
+    confidence: dict[str, float]
+    how: dict[str, str]
+    delimiter: str
+    has_header: bool
+    encoding: str
+
+    @property
+    def guessed(self) -> list[str]:
+        return sorted(f for f, c in self.confidence.items() if c < 1.0)
+
+
+@dataclass
+class Inspection:
+    files: list[FileInspection]
+
+    @property
+    def format(self) -> str:
+        names = {f.format for f in self.files}
+        return names.pop() if len(names) == 1 else "mixed"
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """The first file's proposed mapping (files of one shop share their layout)."""
+        return dict(self.files[0].mapping) if self.files else {}
+
+
+@dataclass
+class IngestReport:
+    """The data-quality ledger. Revenue is net (see `retention.ingest.cleaning`), shop currency."""
+
+    format: str
+    mapping: dict[str, str]
+    rows_in: int
+    rows_kept: int
+    orders: int
+    customers: int
+    revenue: float
+    dropped: dict[str, int]
+    date_min: str | None
+    date_max: str | None
+    currency: str | None
+    warnings: list[str]
+    revenue_in: float = 0.0
+    revenue_dropped: dict[str, float] = field(default_factory=dict)
+    guessed: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    synthesised_order_ids: int = 0
+    guests_joined: int = 0
+    zero_value_orders: int = 0
+    revenue_basis: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _item_name(item: FileItem) -> str:
+    return Path(str(item[0] if isinstance(item, tuple) else item)).name
+
+
+def _as_list(files) -> list[FileItem]:
+    if isinstance(files, (str, Path)) or (isinstance(files, tuple) and len(files) == 2 and isinstance(files[1], bytes)):
+        return [files]
+    items = list(files)
+    if not items:
+        raise UserInputError("no file was given; choose at least one order export.")
+    return items
+
+
+def _inspect_one(item: FileItem, user: dict[str, str]) -> tuple[PreparedFile, ExportFormat, MappingGuess, list[str]]:
+    positional = bool(user) and all(v.strip().isdigit() for v in user.values() if v)
+    pf = prepare_file(item, positional=positional)
+    fmt = recognise_format(pf.columns) if pf.has_header else GENERIC
+    guess = guess_mapping(pf.columns, pf.sample_rows, fmt)
+    missing = apply_user_mapping(guess, pf.columns, user)
+    return pf, fmt, guess, missing
+
+
+def inspect_files(files, *, mapping: dict[str, str] | None = None) -> Inspection:
+    """Recognise each file's format and propose a mapping, without loading anything."""
+    user = dict(mapping or {})
+    check_user_mapping(user)
+    out = []
+    for item in _as_list(files):
+        pf, fmt, guess, _missing = _inspect_one(item, user)
+        pf.cleanup()
+        out.append(
+            FileInspection(
+                name=pf.name,
+                format=fmt.name,
+                format_label=fmt.label,
+                columns=pf.columns,
+                sample_rows=pf.sample_rows[:20],
+                mapping=dict(guess.mapping),
+                confidence=dict(guess.confidence),
+                how=dict(guess.how),
+                delimiter=pf.delimiter,
+                has_header=pf.has_header,
+                encoding=pf.encoding,
+            )
+        )
+    return Inspection(files=out)
+
+
+def _settings(con, pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str], source_sql: str) -> FileSettings:
+    pos = {name: f"c{i}" for i, name in enumerate(pf.columns, start=1)}
+    date_col = pos.get(mapping.get("order_date", ""))
+    money_cols = [
+        pos[mapping[f]] for f in ("revenue", "unit_price", "refunded", "order_subtotal") if mapping.get(f) in pos
+    ]
+    refs = ([date_col] if date_col else []) + money_cols
+    rows = q.sample_columns(con, source_sql, pf.path, refs) if refs else []
+    settings = FileSettings()
+    italian = any(w in " ".join(pf.columns).lower() for w in ("data", "totale", "importo", "ordine", "cliente"))
+    if date_col:
+        default = True if fmt.day_first is None else fmt.day_first
+        settings.day_first, settings.dates_ambiguous = decide_day_first([r[0] for r in rows], default)
+    offset = 1 if date_col else 0
+    money_values = [v for r in rows for v in r[offset:] if v]
+    settings.comma_decimal = decide_comma_decimal(money_values, default=italian)
+    return settings
+
+
+def _stage_file(
+    con, item: FileItem, pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str], file_no: int
+) -> tuple[str, FileSettings]:
+    for attempt in range(3):
+        # parallel reading first; DuckDB needs the serial reader for quoted newlines with ragged rows
+        parallel = attempt == 0
+        source_sql = q.read_csv_sql("path", pf.columns, pf.delimiter, pf.skip, pf.compression, parallel)
+        try:
+            settings = _settings(con, pf, fmt, mapping, source_sql)
+            sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, file_no)
+            line_level = bool({"product_id", "product_name"} & mapping.keys())
+            stage = q.create_stage(
+                con,
+                file_no,
+                sql,
+                {"path": pf.path, "file_no": file_no, "source_file": pf.name, "line_level": line_level},
+            )
+            return stage, settings
+        except duckdb.Error as exc:
+            msg = str(exc)
+            if "parallel" in msg.lower() and parallel:
+                continue
+            if ("unicode" in msg.lower() or "utf" in msg.lower()) and not pf.temporary:
+                reprepare_as_decoded(pf, item)
+                continue
+            raise UserInputError(
+                f"{pf.name} could not be read as a table ({msg.splitlines()[0][:160]}); export it again as CSV."
+            ) from None
+    raise UserInputError(f"{pf.name} could not be read as a table; export it again as CSV.")
+
+
+def _money(value: Decimal | None) -> float:
+    return float(value or 0)
+
+
+def load_orders(
+    con,
+    paths: Sequence[FileItem] | FileItem,
+    *,
+    mapping: dict[str, str] | None = None,
+    rejected_path: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read order exports into the table `orders` (replaced) and `rejected_rows` of `con`.
+
+    Every input row is kept or rejected with a reason; `rows_in == rows_kept + sum(dropped)` and
+    `revenue_in == revenue + sum(revenue_dropped)`. `mapping` overrides the guessed `{field: column}`
+    (a column name, or a 1-based position for headerless files). `rejected_path`: also write the
+    rejected rows there as CSV. `progress(fraction, message)` is called between steps.
+    """
+
+    def step(frac: float, msg: str) -> None:
+        if progress is not None:
+            progress(frac, msg)
+
+    user = dict(mapping or {})
+    check_user_mapping(user)
+    items = _as_list(paths)
+    prepared: list[PreparedFile] = []
+    stages: list[str] = []
+    files_info: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    formats: list[ExportFormat] = []
+    merged_mapping: dict[str, str] = {}
+    guessed: set[str] = set()
+    any_customer_id = any_email = False
+    try:
+        for n, item in enumerate(items):
+            step(0.8 * n / len(items), f"Reading {_item_name(item)}")
+            pf, fmt, guess, missing = _inspect_one(item, user)
+            prepared.append(pf)
+            if missing and len(items) == 1:
+                raise UserInputError(
+                    f"--map {missing[0]}: {pf.name} has no such column; its columns are "
+                    f"{', '.join(repr(c) for c in pf.columns[:12])}{' ...' if len(pf.columns) > 12 else ''}."
+                )
+            mp = guess.mapping
+            if "order_date" not in mp:
+                raise UserInputError(
+                    f"{pf.name} has no column with the order date; name it with --map order_date=COLUMN "
+                    "(or pick it in the mapping editor)."
+                )
+            if not ({"revenue", "unit_price"} & mp.keys()):
+                raise UserInputError(
+                    f"{pf.name} has no column with the order amount; name it with --map revenue=COLUMN "
+                    "(or pick it in the mapping editor)."
+                )
+            stage, settings = _stage_file(con, item, pf, fmt, mp, n)
+            stages.append(stage)
+            formats.append(fmt)
+            any_customer_id |= "customer_id" in mp
+            any_email |= "email" in mp
+            for fld, c in mp.items():
+                merged_mapping.setdefault(fld, c)
+            guessed |= set(guess.guessed)
+            files_info.append(
+                {
+                    "name": pf.name,
+                    "format": fmt.name,
+                    "mapping": dict(mp),
+                    "guessed": guess.guessed,
+                    "delimiter": pf.delimiter,
+                    "header": pf.has_header,
+                    "encoding": pf.encoding,
+                    "converted_from": pf.converted_from,
+                    "day_first": settings.day_first,
+                    "decimal_comma": settings.comma_decimal,
+                }
+            )
+            named = [f for f in guess.guessed if guess.confidence.get(f, 0) >= 0.8]
+            if named:
+                warnings.append(
+                    f"{pf.name}: columns matched by their names: "
+                    + ", ".join(f"{mp[f]!r} as {f.replace('_', ' ')}" for f in named)
+                    + "; correct any with --map FIELD=COLUMN."
+                )
+            for fld in guess.guessed:
+                if guess.confidence.get(fld, 0) >= 0.8:
+                    continue
+                warnings.append(
+                    f"{pf.name}: we guessed that column {mp[fld]!r} holds the {fld.replace('_', ' ')} "
+                    f"({guess.how.get(fld, 'from its name')}); check it, and correct it with --map {fld}=COLUMN if wrong."
+                )
+            if settings.dates_ambiguous:
+                warnings.append(
+                    f"{pf.name}: dates like 05/01/24 could be read either way; they were read day first "
+                    "(5 January 2024). If the shop writes month first, this is wrong: tell us with a date "
+                    "whose day is above 12."
+                )
+            if fmt.name == "prestashop":
+                warnings.append(
+                    f"{pf.name}: PrestaShop's export has no customer email or id, so customers are told apart "
+                    "by the name in the Customer column; two people with the same name count as one."
+                )
+        step(0.8, "Checking identities and duplicates")
+        q.combine_stages(con, stages)
+        # one file of order lines cannot hold duplicates under the rule of `classify`: skip the work
+        line_files = [bool({"product_id", "product_name"} & f["mapping"].keys()) for f in files_info]
+        q.classify(con, join_guests=any_customer_id and any_email, dedupe=not (len(line_files) == 1 and line_files[0]))
+        q.write_outputs(con)
+        step(0.9, "Summing up")
+        ledger = q.ledger_rows(con)
+        orders_n, customers_n, revenue, dmin, dmax = q.kept_summary(con)
+        zero_orders = q.zero_value_orders(con)
+        cur = q.currencies(con)
+        q.drop_work_tables(con)
+        if rejected_path:
+            q.copy_rejected_csv(con, rejected_path)
+    finally:
+        for pf in prepared:
+            pf.cleanup()
+
+    rows_in = sum(int(r[1]) for r in ledger)
+    kept = next((r for r in ledger if r[0] is None), (None, 0, Decimal(0), 0, 0))
+    dropped = {r[0]: int(r[1]) for r in ledger if r[0] is not None}
+    revenue_dropped = {r[0]: _money(r[2]) for r in ledger if r[0] is not None}
+    revenue_in = sum((r[2] or Decimal(0)) for r in ledger)
+    guests = int(kept[3] or 0)
+    synthesised = sum(int(r[4] or 0) for r in ledger)
+
+    if rows_in == 0:
+        raise UserInputError(
+            "the files have a header but no order rows; export the orders again with a date range that has orders."
+        )
+    fmt_names = sorted({f.name for f in formats})
+    fmt_name = fmt_names[0] if len(fmt_names) == 1 else "mixed"
+    bases = sorted({f.revenue_basis for f in formats})
+    for reason, n in sorted(dropped.items(), key=lambda kv: -kv[1]):
+        warnings.append(f"{n:,} row{'s' if n != 1 else ''} left out because {_REASON_SENTENCES.get(reason, reason)}.")
+    if synthesised:
+        warnings.append(
+            f"{synthesised:,} row{'s have' if synthesised != 1 else ' has'} no order number; each was counted as its own order "
+            "(numbered ~file:row), and they cannot be checked for duplicates."
+        )
+    if guests:
+        warnings.append(f"{guests:,} guest order lines were joined to the customer account with the same email.")
+    if zero_orders:
+        warnings.append(
+            f"{zero_orders:,} order{'s have' if zero_orders != 1 else ' has'} a net value of 0 (free or fully refunded); they are kept and counted."
+        )
+    if len(cur) > 1:
+        warnings.append(
+            "The files hold several currencies ("
+            + ", ".join(c for c, _ in cur)
+            + "); amounts are added as they are, without conversion."
+        )
+    warnings.append("Revenue is the " + "; ".join(bases) + ".")
+    if not customers_n:
+        warnings.append("No row could be kept: check the mapping of the date, amount and customer columns.")
+
+    step(1.0, "Done")
+    return IngestReport(
+        format=fmt_name,
+        mapping=merged_mapping,
+        rows_in=rows_in,
+        rows_kept=int(kept[1]),
+        orders=int(orders_n or 0),
+        customers=int(customers_n or 0),
+        revenue=_money(revenue),
+        dropped=dropped,
+        date_min=dmin.isoformat() if dmin else None,
+        date_max=dmax.isoformat() if dmax else None,
+        currency=cur[0][0] if cur else None,
+        warnings=warnings,
+        revenue_in=_money(revenue_in),
+        revenue_dropped=revenue_dropped,
+        guessed=sorted(guessed),
+        files=files_info,
+        synthesised_order_ids=synthesised,
+        guests_joined=guests,
+        zero_value_orders=zero_orders,
+        revenue_basis="; ".join(bases),
+    )

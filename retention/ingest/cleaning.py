@@ -1,0 +1,196 @@
+"""Cleaning rules: how one prepared file becomes typed, classified stage rows.
+
+The heavy work is one DuckDB statement per file (`retention.sql.ingest.stage_select_sql`); this
+module decides, from a sample of the file, what that statement must do: day-first or month-first
+dates, decimal comma or point, which revenue rule applies.
+
+Revenue (net, DECIMAL(18,2), shop currency) of a row:
+- the mapped `revenue` column (a line or order total) minus the mapped `refunded` amount;
+- else `unit_price` x `quantity` (1 when absent) minus `line_discount` and `refunded`;
+- Shopify: see `SHOPIFY_REVENUE_RULE`.
+Formats whose export only has the amount paid (Stripe, PrestaShop, Magento grid, WooCommerce's
+plugin export, most generic files) therefore count shipping and taxes in revenue; the report's
+warnings say so. Shopify and WooCommerce Analytics count merchandise only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retention.ingest.formats import REVENUE_SHOPIFY, ExportFormat
+from retention.ingest.reader import PreparedFile
+from retention.sql import ingest as q
+
+SHOPIFY_REVENUE_RULE = """Shopify line revenue = the order's net merchandise value shared out over its lines.
+
+line gross = Lineitem price x Lineitem quantity - Lineitem discount
+order net  = max(Subtotal - Refunded Amount, 0)   (Subtotal: merchandise after all discounts,
+             without shipping and taxes; Subtotal missing: the sum of the line gross values)
+line revenue = order net x line gross / order gross, rounded to cents, the rounding remainder on
+               the order's first line, so an order's lines add up exactly to its net value.
+Shipping and taxes are not revenue. A refund larger than the merchandise (it included shipping)
+leaves the order at 0, not negative. Order-level columns exist only on the first line of each
+order in the export; they are filled onto every line of the same order `Name` first.
+"""
+
+LINE_FIELDS = ("product_id", "product_name", "quantity", "category", "_unit_price", "_line_discount")
+
+_SLASH = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
+
+
+@dataclass
+class FileSettings:
+    """What the sample of a file decided."""
+
+    day_first: bool = True
+    dates_ambiguous: bool = False  # every slash date had day and month <= 12
+    comma_decimal: bool = False
+
+
+def decide_day_first(values: list[str], default: bool = True) -> tuple[bool, bool]:
+    """(day_first, ambiguous) from sample dates: a first number > 12 proves day-first, a second
+    number > 12 proves month-first; otherwise `default` (day-first, the European reading)."""
+    firsts, seconds = [], []
+    for v in values:
+        m = _SLASH.match(v or "")
+        if m:
+            firsts.append(int(m.group(1)))
+            seconds.append(int(m.group(2)))
+    if not firsts:
+        return default, False
+    if max(firsts) > 12:
+        return True, False
+    if max(seconds) > 12:
+        return False, False
+    return default, True
+
+
+def decide_comma_decimal(values: list[str], default: bool = False) -> bool:
+    """Decimal comma when more amounts end in ',d' or ',dd' than in '.d' or '.dd'."""
+    comma = dot = 0
+    for v in values:
+        bare = re.sub(r"[^0-9,.]", "", v or "")
+        if re.search(r",\d{1,2}$", bare):
+            comma += 1
+        elif re.search(r"\.\d{1,2}$", bare):
+            dot += 1
+        elif re.search(r"^\d{1,3}(\.\d{3})+$", bare):
+            comma += 1  # 1.234 is a thousands dot
+    if comma == dot:
+        return default
+    return comma > dot
+
+
+def build_stage_sql(
+    pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str], settings: FileSettings, source_sql: str, file_no: int
+) -> str:
+    """The stage SELECT of one file; `mapping` uses the file's display column names."""
+    pos = {name: f"c{i}" for i, name in enumerate(pf.columns, start=1)}
+    col = {fld: pos[c] for fld, c in mapping.items() if c in pos}
+    comma = settings.comma_decimal
+    exprs: dict[str, str] = {}
+    pre: dict[str, str] = {}
+
+    def text(fld: str) -> str | None:
+        return q.text_expr(col[fld]) if fld in col else None
+
+    for fld in (
+        "phone",
+        "first_name",
+        "last_name",
+        "city",
+        "zip",
+        "product_id",
+        "product_name",
+        "category",
+        "discount_code",
+        "channel",
+        "status",
+    ):
+        if fld in col:
+            exprs[fld] = q.text_expr(col[fld])
+    if "customer_id" in col:
+        exprs["customer_src"] = q.text_expr(col["customer_id"])
+    if "email" in col:
+        exprs["email"] = f"lower({q.text_expr(col['email'])})"
+    if "country" in col:
+        t = q.text_expr(col["country"])
+        exprs["country"] = f"CASE WHEN length({t}) = 2 THEN upper({t}) ELSE {t} END"
+    if "currency" in col:
+        exprs["currency"] = f"upper({q.text_expr(col['currency'])})"
+    if "accepts_marketing" in col:
+        exprs["accepts_marketing"] = q.boolean_expr(col["accepts_marketing"])
+    if "quantity" in col:
+        exprs["quantity"] = q.double_expr(col["quantity"], comma)
+    if "order_date" in col:
+        pre["_dparts"] = q.date_parts_expr(col["order_date"])
+        exprs["order_date"] = q.timestamp_expr(col["order_date"], "_dparts", settings.day_first)
+        exprs["_date_text"] = q.text_expr(col["order_date"])
+    else:
+        exprs["order_date"] = "CAST(NULL AS TIMESTAMP)"
+        exprs["_date_text"] = "CAST(NULL AS VARCHAR)"
+    for fld in ("cancelled_at", "test"):
+        if fld in col:
+            exprs[f"_{fld}"] = q.text_expr(col[fld])
+    refunded = q.money_expr(col["refunded"], comma) if "refunded" in col else None
+    exprs["refunded"] = refunded or "CAST(NULL AS DECIMAL(18,2))"
+
+    shopify = fmt.revenue_rule == REVENUE_SHOPIFY and "unit_price" in col and "revenue" not in col
+    if shopify:
+        exprs["_unit_price"] = q.money_expr(col["unit_price"], comma)
+        exprs["_line_discount"] = (
+            q.money_expr(col["line_discount"], comma) if "line_discount" in col else "CAST(NULL AS DECIMAL(18,2))"
+        )
+        exprs["_order_subtotal"] = (
+            q.money_expr(col["order_subtotal"], comma) if "order_subtotal" in col else "CAST(NULL AS DECIMAL(18,2))"
+        )
+        exprs.setdefault("quantity", "CAST(NULL AS DOUBLE)")
+        exprs["_amount_text"] = q.text_expr(col["unit_price"])
+        amount_value = "_unit_price"
+    elif "revenue" in col:
+        exprs["revenue"] = (
+            f"CAST({q.money_expr(col['revenue'], comma)} - coalesce({refunded or 'NULL'}, 0) AS DECIMAL(18,2))"
+        )
+        exprs["_amount_text"] = q.text_expr(col["revenue"])
+        amount_value = "revenue"
+    elif "unit_price" in col:
+        qty = exprs.get("quantity", "1")
+        disc = q.money_expr(col["line_discount"], comma) if "line_discount" in col else "0"
+        exprs["revenue"] = (
+            f"CAST(round({q.money_expr(col['unit_price'], comma)} * coalesce({qty}, 1), 2) - coalesce({disc}, 0) "
+            f"- coalesce({refunded or 'NULL'}, 0) AS DECIMAL(18,2))"
+        )
+        exprs["_amount_text"] = q.text_expr(col["unit_price"])
+        amount_value = "revenue"
+    else:
+        exprs["revenue"] = "CAST(NULL AS DECIMAL(18,2))"
+        exprs["_amount_text"] = "CAST(NULL AS VARCHAR)"
+        amount_value = "revenue"
+
+    status_arms = q.status_reason_sql(
+        "status" if "status" in exprs else None,
+        "_cancelled_at" if "_cancelled_at" in exprs else None,
+        "_test" if "_test" in exprs else None,
+    )
+    reason = (
+        f"(CASE {status_arms} "
+        f"WHEN _date_text IS NULL THEN '{q.REASON_NO_DATE}' WHEN order_date IS NULL THEN '{q.REASON_BAD_DATE}' "
+        f"WHEN {amount_value} IS NULL AND _amount_text IS NULL THEN '{q.REASON_NO_AMOUNT}' "
+        f"WHEN {amount_value} IS NULL THEN '{q.REASON_BAD_AMOUNT}' END)"
+    )
+    order_expr = text("order_id")
+    order_fields = [n for n in exprs if n not in LINE_FIELDS] if fmt.line_items else []
+    return q.stage_select_sql(
+        source_sql,
+        file_no=file_no,
+        exprs=exprs,
+        order_expr=order_expr,
+        reason_sql=reason,
+        raw_cols=[f"c{i}" for i in range(1, len(pf.columns) + 1)],
+        skip=pf.skip,
+        line_items=fmt.line_items and order_expr is not None,
+        order_fields=order_fields,
+        shopify_revenue=shopify,
+        pre=pre,
+    )

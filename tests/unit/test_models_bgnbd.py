@@ -71,8 +71,7 @@ def test_log_likelihood_equals_numerical_integration():
     rows = pd.DataFrame({"frequency": [0, 2, 5], "recency": [0.0, 3.0, 8.5], "T": [4.0, 9.0, 10.0]})
     model = BetaGeoModel.from_params({"r": 1.5, "alpha": 3.0, "a": 1.2, "b": 2.5})
     expected = sum(
-        np.log(_likelihood_by_integration(x, tx, T, 1.5, 3.0, 1.2, 2.5))
-        for x, tx, T in rows.itertuples(index=False)
+        np.log(_likelihood_by_integration(x, tx, T, 1.5, 3.0, 1.2, 2.5)) for x, tx, T in rows.itertuples(index=False)
     )
     objective = model._objective(*(rows[c].to_numpy(float) for c in ("frequency", "recency", "T")), np.ones(3))
     value, _grad = objective(np.log([1.5, 3.0, 1.2, 2.5]))

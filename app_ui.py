@@ -1,0 +1,112 @@
+"""Small drawing helpers shared by the pages: a chart with its reading guide and the download of
+its numbers, KPI cards with benchmark verdicts, progress for long work, safe CSV bytes.
+
+UI only; numbers come from `retention/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import app_state
+from retention.i18n import t
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of `df`, safe to open in a spreadsheet: text cells starting with = + - @ tab or
+    CR are neutralised by the audience exporter's own rule (`retention.exports.neutralise_text`)."""
+    from retention.exports import neutralise_text
+
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[col] = neutralise_text(s.map(lambda v: None if _missing(v) else str(v)))
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, *, guide: str, name: str, key: str | None = None,
+          on_select: str = "ignore", selection_mode: Any = "points") -> Any:
+    """Draw a plotly chart, its one-line reading guide, and a download of the numbers behind it."""
+    event = st.plotly_chart(fig, key=key, on_select=on_select, selection_mode=selection_mode,
+                            config={"displaylogo": False})
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.caption("💡 " + guide)
+    right.download_button(
+        "⬇ " + t("common.download_numbers", app_state.lang()),
+        data=lambda: csv_bytes(data),  # built only when clicked
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"dl_{key or name}",
+        on_click="ignore",
+    )
+    return event
+
+
+LEVEL_COLOURS = {"below": "red", "typical": "orange", "good": "blue", "excellent": "green"}
+
+
+def metric_card(label: str, value: str, *, help: str | None = None, benchmark: dict | None = None,
+                kind: str | None = None, figure: go.Figure | None = None, key: str | None = None) -> None:
+    """One KPI in a bordered card. With a benchmark (`retention.benchmark_bands` result: value,
+    band, level, verdict) a coloured badge says the level in words, the band scale shows where the
+    shop sits, and the caption gives the verdict (English) or the reference band (Italian)."""
+    lang = app_state.lang()
+    with st.container(border=True):
+        st.metric(label, value, help=help)
+        level = (benchmark or {}).get("level")
+        if level:
+            st.badge(t(f"level.{level}", lang), color=LEVEL_COLOURS.get(level, "gray"))
+        if figure is not None:
+            st.plotly_chart(figure, key=key, config={"displayModeBar": False, "staticPlot": True})
+        if benchmark and level:
+            st.caption(benchmark.get("verdict", "") if lang == "en" else t(f"bench.{kind}", lang))
+
+
+def progress_reporter(status) -> Callable[..., None]:
+    """A progress callback for the library that writes into an `st.status` box.
+
+    The library calls it with a fraction (0-1) and/or a message; both are optional so any of the
+    common shapes (`cb(0.5)`, `cb("reading")`, `cb(0.5, "reading")`, `cb(done, total)`) works.
+    """
+    bar = status.progress(0.0)
+
+    def report(*args: Any, **kwargs: Any) -> None:
+        numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        texts = [a for a in args if isinstance(a, str)] + [v for v in kwargs.values() if isinstance(v, str)]
+        frac = kwargs.get("fraction")
+        if frac is None and len(numbers) >= 2 and numbers[1]:
+            frac = numbers[0] / numbers[1]
+        elif frac is None and numbers:
+            frac = numbers[0]
+        try:
+            if frac is not None:
+                bar.progress(min(max(float(frac), 0.0), 1.0), text=texts[0] if texts else None)
+            elif texts:
+                status.update(label=texts[0])
+        except Exception:  # noqa: BLE001 - progress display must never break a load
+            pass
+
+    return report
+
+
+def page_header(title: str, subtitle: str | None = None) -> None:
+    st.title(title)
+    if subtitle:
+        st.caption(subtitle)
+
+
+def no_data(message: str) -> None:
+    st.info(message)

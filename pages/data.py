@@ -1,0 +1,200 @@
+"""Data: upload exports, see what was recognised, fix the mapping, read the cleaning ledger."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+import app_state
+import app_ui
+from retention.i18n import format_date, format_money, format_number, t
+from retention.schema import FIELDS, REJECTED_TABLE
+from retention.sql.session import read_table
+
+lang = app_state.lang()
+ds = app_state.dataset()
+s = app_state.state()
+
+app_ui.page_header("📥 " + t("data.title", lang), t("data.subtitle", lang))
+
+# --- upload ----------------------------------------------------------------------------------------
+with st.container(border=True):
+    up_col, demo_col = st.columns([4, 1], vertical_alignment="bottom")
+    uploads = up_col.file_uploader(
+        t("data.upload_label", lang),
+        type=["csv", "tsv", "txt", "gz", "xlsx"],
+        accept_multiple_files=True,
+        help=t("data.upload_help", lang),
+        key="uploader",
+    )
+    if ds.source != "demo" and demo_col.button("🧪 " + t("data.back_to_demo", lang), key="back_to_demo"):
+        app_state.load_demo()
+        s.last_upload_ids = tuple(f.file_id for f in uploads or [])
+        s.upload_error = None
+        st.rerun()
+
+    ids = tuple(f.file_id for f in uploads or [])
+    if ids and ids != s.last_upload_ids:
+        # A new set of files: read it into a fresh connection; only a success replaces the data.
+        s.last_upload_ids = ids
+        s.upload_error = None
+        with st.status(t("data.loading", lang), expanded=False) as status:
+            try:
+                files = [(f.name, f.getvalue()) for f in uploads]
+                app_state.load_files(files, progress=app_ui.progress_reporter(status))
+                status.update(label=t("data.loaded", lang), state="complete")
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
+                s.upload_error = app_state.friendly_error(exc)
+                status.update(label=t("data.load_failed", lang), state="error")
+        ds = app_state.dataset()
+    if s.upload_error:
+        st.error("⚠️ " + t("data.bad_file", lang) + " " + s.upload_error + " " + t("data.previous_kept", lang))
+
+rep = ds.report
+currency = rep.get("currency") or "EUR"
+
+def _format_label(report: dict) -> str:
+    labels = {f.get("format_label") or f.get("format") for f in report.get("files") or [] if isinstance(f, dict)}
+    labels.discard(None)
+    return " + ".join(sorted(labels)) if labels else str(report.get("format", "–"))
+
+
+# --- what was loaded -------------------------------------------------------------------------------
+if ds.source == "demo":
+    st.info("🧪 " + t("data.demo_notice", lang))
+st.subheader(t("data.recognised", lang))
+c = st.columns(4)
+c[0].metric(t("data.format", lang), _format_label(rep))
+c[1].metric(t("kpi.customers", lang), format_number(rep.get("customers"), lang))
+c[2].metric(t("kpi.orders", lang), format_number(rep.get("orders"), lang))
+c[3].metric(t("data.revenue_net", lang), format_money(rep.get("revenue"), lang, currency))
+c = st.columns(4)
+c[0].metric(t("data.rows_in", lang), format_number(rep.get("rows_in"), lang))
+c[1].metric(t("data.rows_kept", lang), format_number(rep.get("rows_kept"), lang))
+span = f"{format_date(rep.get('date_min'), lang)} – {format_date(rep.get('date_max'), lang)}"
+c[2].metric(t("data.period", lang), span)
+c[3].metric(t("data.currency", lang), str(rep.get("currency") or "–"))
+for warning in rep.get("warnings") or []:
+    st.warning(warning)
+
+tab_ledger, tab_mapping, tab_rejected = st.tabs(
+    ["🧾 " + t("data.ledger", lang), "🗺️ " + t("data.mapping", lang), "🚫 " + t("data.rejected", lang)]
+)
+
+# --- the cleaning ledger ---------------------------------------------------------------------------
+with tab_ledger:
+    st.caption(t("data.ledger_guide", lang))
+    dropped = rep.get("dropped") or {}
+    dropped_revenue = rep.get("revenue_dropped") or {}
+    rows = [{"reason": t("data.kept", lang), "rows": rep.get("rows_kept", 0), "revenue": rep.get("revenue")}]
+    for reason, n in dropped.items():
+        rows.append({"reason": str(reason), "rows": n, "revenue": dropped_revenue.get(reason)})
+    ledger = pd.DataFrame(rows)
+    ledger["share"] = ledger["rows"] / max(float(rep.get("rows_in") or 0), 1.0)
+    shown = ledger.assign(
+        rows=ledger["rows"].map(lambda v: format_number(v, lang)),
+        revenue=ledger["revenue"].map(lambda v: format_money(v, lang, currency)),
+        share=ledger["share"].map(lambda v: format_number(v * 100, lang, 1) + "%"),
+    ).rename(columns={"reason": t("data.reason", lang), "rows": t("data.rows", lang),
+                      "revenue": t("data.revenue", lang), "share": t("data.share", lang)})
+    st.dataframe(shown, hide_index=True)
+    balanced = int(rep.get("rows_kept") or 0) + sum(int(n) for n in dropped.values()) == int(rep.get("rows_in") or 0)
+    st.caption(("✅ " if balanced else "⚠️ ")
+               + t("data.ledger_balance", lang, rows_in=format_number(rep.get("rows_in"), lang)))
+    st.download_button("⬇ " + t("data.download_ledger", lang), lambda: app_ui.csv_bytes(ledger), "cleaning_ledger.csv",
+                       "text/csv", key="dl_ledger", on_click="ignore")
+
+# --- the mapping -----------------------------------------------------------------------------------
+with tab_mapping:
+    st.caption(t("data.mapping_guide", lang))
+    mapping = dict(rep.get("mapping") or {})
+    from retention.ingest import MAPPABLE, inspect_files
+
+    try:
+        inspection = app_state.cached(("inspect", json.dumps(ds.mapping or {}, sort_keys=True)),
+                                      lambda: inspect_files(ds.files, mapping=ds.mapping), filtered=False)
+    except Exception:  # noqa: BLE001 - without the inspector the editor still offers the mapped columns
+        inspection = None
+    files_seen = inspection.files if inspection is not None else []
+    columns = sorted({str(col) for f in files_seen for col in f.columns} | {str(v) for v in mapping.values() if v})
+    how = files_seen[0].how if files_seen else {}
+    confidence = files_seen[0].confidence if files_seen else {}
+    if rep.get("guessed"):
+        st.warning("🤔 " + t("data.guessed", lang, fields=", ".join(rep["guessed"])))
+    described = {f.name: f for f in FIELDS}
+    editor_frame = pd.DataFrame(
+        {
+            "field": list(MAPPABLE),
+            "required": [bool(described[n].required) if n in described else False for n in MAPPABLE],
+            "column": [mapping.get(n) for n in MAPPABLE],
+            "how": [how.get(n, "") for n in MAPPABLE],
+            "confidence": [confidence.get(n) for n in MAPPABLE],
+            "meaning": [described[n].description if n in described else t("data.helper_field", lang) for n in MAPPABLE],
+        }
+    )
+    edited = st.data_editor(
+        editor_frame,
+        hide_index=True,
+        disabled=["field", "required", "how", "confidence", "meaning"],
+        column_config={
+            "field": st.column_config.TextColumn(t("data.field", lang)),
+            "required": st.column_config.CheckboxColumn(t("data.required", lang)),
+            "column": st.column_config.SelectboxColumn(t("data.source_column", lang), options=columns),
+            "how": st.column_config.TextColumn(t("data.how", lang)),
+            "confidence": st.column_config.ProgressColumn(t("data.confidence", lang), min_value=0, max_value=1,
+                                                          format="percent"),
+            "meaning": st.column_config.TextColumn(t("data.meaning", lang)),
+        },
+        key=f"mapping_editor_{ds.version}",
+    )
+    new_mapping = {r["field"]: str(r["column"]) for r in edited.to_dict("records")
+                   if r["column"] is not None and not pd.isna(r["column"]) and str(r["column"])}
+    # A field the user cleared is sent as "" (the ingester then drops its guess for it).
+    new_mapping |= {f: "" for f in mapping if f not in new_mapping}
+    changed = {k: v for k, v in new_mapping.items() if v} != {k: v for k, v in mapping.items() if v}
+    b1, b2, b3 = st.columns(3)
+    if b1.button("🔄 " + t("data.reload_mapping", lang), key="reload_mapping", disabled=not changed):
+        with st.status(t("data.loading", lang)) as status:
+            try:
+                app_state.reload_with_mapping(new_mapping, progress=app_ui.progress_reporter(status))
+                status.update(label=t("data.loaded", lang), state="complete")
+                s.upload_error = None
+            except Exception as exc:  # noqa: BLE001 - a bad mapping is a message, and the data stays
+                s.upload_error = app_state.friendly_error(exc)
+                status.update(label=t("data.load_failed", lang), state="error")
+        st.rerun()
+    b2.download_button("💾 " + t("data.save_mapping", lang), json.dumps(new_mapping, indent=2, ensure_ascii=False),
+                       "mapping.json", "application/json", key="dl_mapping", on_click="ignore")
+    saved = b3.file_uploader(t("data.load_mapping", lang), type=["json"], key="mapping_upload")
+    if saved is not None and st.session_state.get("_applied_mapping") != saved.file_id:
+        st.session_state["_applied_mapping"] = saved.file_id
+        try:
+            loaded = json.loads(saved.getvalue().decode("utf-8"))
+            if not isinstance(loaded, dict):
+                raise ValueError("not an object")
+            with st.status(t("data.loading", lang)) as status:
+                app_state.reload_with_mapping({str(k): str(v) for k, v in loaded.items()},
+                                              progress=app_ui.progress_reporter(status))
+            s.upload_error = None
+        except (ValueError, UnicodeDecodeError):
+            s.upload_error = t("data.bad_mapping", lang)
+        except Exception as exc:  # noqa: BLE001
+            s.upload_error = app_state.friendly_error(exc)
+        st.rerun()
+
+# --- rejected rows ---------------------------------------------------------------------------------
+with tab_rejected:
+    st.caption(t("data.rejected_guide", lang))
+    preview = app_state.cached(("rejected_preview",), lambda: read_table(ds.con, REJECTED_TABLE, limit=500),
+                               filtered=False)
+    if preview is None or preview.empty:
+        st.success("✅ " + t("data.no_rejected", lang))
+    else:
+        st.dataframe(preview, hide_index=True, height=320)
+        full = app_state.cached(("rejected_all",), lambda: read_table(ds.con, REJECTED_TABLE), filtered=False)
+        st.caption(t("data.rejected_count", lang, n=format_number(len(full), lang)))
+        # The CSV is built only when the button is clicked (deferred download).
+        st.download_button("⬇ " + t("data.download_rejected", lang), lambda: app_ui.csv_bytes(full),
+                           "rejected_rows.csv", "text/csv", key="dl_rejected", on_click="ignore")

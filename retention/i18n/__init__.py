@@ -1,0 +1,113 @@
+"""UI strings in English and Italian, and numbers and dates formatted for each language.
+
+`t(key, lang)` looks a key up in `<lang>.json` (falling back to English, then to the key itself,
+so a missing translation shows up as readable text instead of an error). Formatting follows the
+language's conventions: English `€1,234.56` and `31 Dec 2024`, Italian `1.234,56 €` and `31/12/2024`.
+Pure Python: the app and the command line share it, and it never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES: dict[str, str] = {"en": "English", "it": "Italiano"}
+DEFAULT_LANGUAGE = "en"
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF", "": ""}
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    """All UI strings of one language (key -> text)."""
+    if lang not in LANGUAGES:
+        lang = DEFAULT_LANGUAGE
+    text = resources.files(__package__).joinpath(f"{lang}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: Any) -> str:
+    """The UI text of `key` in `lang`, with `{name}` placeholders filled from `values`."""
+    text = strings(lang).get(key) or strings(DEFAULT_LANGUAGE).get(key) or key
+    return text.format(**values) if values else text
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(isinstance(value, float) and math.isnan(value))
+    except TypeError:
+        return False
+
+
+def format_number(value: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """`1234.5` -> `1,234.5` (en) or `1.234,5` (it); `–` when there is no value."""
+    if _is_missing(value):
+        return "–"
+    text = f"{float(value):,.{decimals}f}"
+    if lang == "it":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_money(value: Any, lang: str = DEFAULT_LANGUAGE, currency: str | None = "EUR", decimals: int = 2) -> str:
+    """`1234.56` -> `€1,234.56` (en) or `1.234,56 €` (it); unknown currencies keep their ISO code."""
+    if _is_missing(value):
+        return "–"
+    code = (currency or "").upper()
+    symbol = CURRENCY_SYMBOLS.get(code, code)
+    number = format_number(abs(float(value)), lang, decimals)
+    sign = "-" if float(value) < 0 else ""
+    if lang == "it":
+        return f"{sign}{number} {symbol}".strip()
+    if len(symbol) == 1:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{number} {symbol}".strip()
+
+
+def format_percent(value: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """A fraction as a percentage: `0.2234` -> `22.3%` (en) or `22,3%` (it)."""
+    if _is_missing(value):
+        return "–"
+    return format_number(float(value) * 100, lang, decimals) + "%"
+
+
+def format_date(value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """`2024-12-31` -> `31 Dec 2024` (en) or `31/12/2024` (it). Accepts dates, datetimes, ISO text."""
+    if _is_missing(value):
+        return "–"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        return str(value)
+    if lang == "it":
+        return value.strftime("%d/%m/%Y")
+    return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
+def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
+    """Plotly's `separators` layout value: decimal mark then thousands mark."""
+    return ",." if lang == "it" else ".,"
+
+
+__all__ = [
+    "LANGUAGES",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "plotly_separators",
+    "strings",
+    "t",
+]

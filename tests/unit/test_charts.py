@@ -1,0 +1,55 @@
+"""Figure builders: the numbers drawn are the numbers given, checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from retention import charts
+
+
+def _cells() -> pd.DataFrame:
+    return pd.DataFrame({
+        "cohort": ["2024-01-01"] * 3 + ["2024-02-01"] * 2,
+        "period": [0, 1, 2, 0, 1],
+        "retention": [1.0, 0.3, 0.2, 1.0, 0.25],
+        "complete": [True, True, False, True, False],
+        "cohort_size": [10, 10, 10, 8, 8],
+        "retention_low": [0.72, 0.11, 0.06, 0.68, 0.07],
+        "retention_high": [1.0, 0.6, 0.51, 1.0, 0.59],
+    })
+
+
+def test_heatmap_puts_incomplete_cells_in_the_grey_trace_only():
+    fig = charts.cohort_heatmap(_cells())
+    coloured, grey = (np.array(tr.z, dtype=float) for tr in fig.data)
+    # January period 2 and February period 1 are incomplete: grey, not coloured.
+    assert math.isnan(coloured[0, 2]) and grey[0, 2] == 20.0
+    assert math.isnan(coloured[1, 1]) and grey[1, 1] == 25.0
+    assert coloured[0, 1] == 30.0 and math.isnan(grey[0, 1])
+    # The Wilson interval reaches the hover as percentages.
+    assert fig.data[0].customdata[0][1][1] == 11.0
+    assert "95%" in fig.data[0].hovertemplate
+
+
+def test_pareto_points_of_four_customers():
+    pts = charts.pareto_points([100, 1, 2, 3])
+    # The largest customer is a quarter of the customers and 100/106 of the revenue.
+    row = pts[pts["customer_share"] == 0.25].iloc[0]
+    assert abs(row["value_share"] - 100 / 106) < 1e-12
+    assert pts["value_share"].iloc[-1] == 1.0
+
+
+def test_benchmark_band_marker_sits_at_the_value():
+    bands = [(0.0, 0.15, "low", "#f00"), (0.15, 0.30, "typical", "#fa0"), (0.30, 0.6, "excellent", "#0a0")]
+    fig = charts.benchmark_band(0.22, bands)
+    assert fig.data[-1].x[0] == 22.0
+    assert [tr.name for tr in fig.data[:3]] == ["low", "typical", "excellent"]
+
+
+def test_risk_tiers_in_order_low_medium_high():
+    fig = charts.risk_tiers(pd.DataFrame({"tier": ["high", "low", "medium"], "customers": [20, 50, 30]}))
+    assert list(fig.data[0].y) == [50, 30, 20]
+    assert list(fig.data[0].text) == ["50%", "30%", "20%"]

@@ -29,7 +29,9 @@ def load_simulated_orders(
     Customers are simulated from `start` to `observation_end + future_days`; those whose first
     purchase is after the observation end are dropped (they are not customers yet). The returned
     frame has customer_id ("C000123"), alive_at_end of the whole simulation, and
-    `buys_next` = whether the customer orders in (observation_end, observation_end + future_days].
+    `buys_next` = whether the customer orders in (observation_end, observation_end + future_days],
+    `next_purchase_day` = the day of their first order after the observation end (NaT if none in the
+    simulated future).
     Order values: a Gamma-distributed basket per customer, rounded to cents.
     """
     end = pd.Timestamp(observation_end)
@@ -63,4 +65,6 @@ def load_simulated_orders(
     truth = pd.DataFrame({"customer_no": customers["customer_no"], "alive_at_end": customers["alive_at_end"]})
     truth["customer_id"] = "C" + truth["customer_no"].astype(str).str.zfill(6)
     truth["buys_next"] = truth["customer_no"].isin(future["customer_no"])
+    first_future = future.groupby("customer_no")["purchase_ts"].min().dt.normalize()
+    truth["next_purchase_day"] = truth["customer_no"].map(first_future)
     return truth.reset_index(drop=True)

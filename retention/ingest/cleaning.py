@@ -111,7 +111,8 @@ def build_stage_sql(
         if fld in col:
             exprs[fld] = q.text_expr(col[fld])
     if "customer_id" in col:
-        exprs["customer_src"] = q.text_expr(col["customer_id"])
+        # WooCommerce writes customer id 0 for guests: no id, identity falls back to the email
+        exprs["customer_src"] = f"NULLIF({q.text_expr(col['customer_id'])}, '0')"
     if "email" in col:
         exprs["email"] = f"lower({q.text_expr(col['email'])})"
     if "country" in col:

@@ -110,6 +110,9 @@ def timestamp_expr(col: str, parts_col: str, day_first: bool) -> str:
         f"WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') "
         f"THEN TRY_CAST(replace(left({c}, 19), 'T', ' ') AS TIMESTAMP) "
         f"WHEN regexp_matches({c}, '^\\d{{8}}$') THEN TRY_STRPTIME({c}, '%Y%m%d') "
+        # Magento's grid: 'Jan 5, 2024 10:00:00 AM'
+        f"WHEN regexp_matches({c}, '^[A-Za-z]{{3}} \\d') THEN coalesce(TRY_STRPTIME({c}, '%b %d, %Y %I:%M:%S %p'), "
+        f"TRY_STRPTIME({c}, '%b %d, %Y %H:%M:%S'), TRY_STRPTIME({c}, '%b %d, %Y')) "
         f"END"
     )
 

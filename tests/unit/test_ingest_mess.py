@@ -1,0 +1,280 @@
+"""Real-world mess: encodings, separators, number and date forms, hostile headers, uploads.
+
+Each case is a tiny file written here; its expected figures follow from its rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from retention.db import connect
+from retention.errors import UserInputError
+from retention.ingest import load_mapping, load_orders, save_mapping
+
+CDNOW = Path("/work/shared/data/cdnow/CDNOW_sample.txt")
+
+
+@pytest.fixture()
+def con():
+    c = connect()
+    yield c
+    c.close()
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def kept(con, cols: str = "order_id, order_date, revenue") -> list[tuple]:
+    return con.execute(f"SELECT {cols} FROM orders ORDER BY source_file, source_row").fetchall()
+
+
+def test_utf8_bom_and_crlf(con, tmp_path):
+    p = write(tmp_path, "bom.csv", "\ufefforder_id,date,email,total\r\n1,2024-02-03,a@x.com,10.50\r\n")
+    r = load_orders(con, [p])
+    assert r.mapping["order_id"] == "order_id"
+    assert kept(con) == [("1", datetime(2024, 2, 3), Decimal("10.50"))]
+
+
+def test_cp1252_euro_and_curly_quotes(con, tmp_path):
+    p = write(
+        tmp_path,
+        "w.csv",
+        "Ordine;Data;Cliente;Prodotto;Importo\n7;03/02/2024;C1;L\u2019ultimo \u201cpezzo\u201d;\u20ac 1.234,56\n",
+        "cp1252",
+    )
+    load_orders(con, [p])
+    assert kept(con, "product_name, revenue") == [("L\u2019ultimo \u201cpezzo\u201d", Decimal("1234.56"))]
+
+
+def test_excel_sep_line_semicolon_decimal_comma(con, tmp_path):
+    p = write(
+        tmp_path,
+        "x.csv",
+        "sep=;\nID;Data ordine;Email;Totale\n1;31/12/2024;a@x.it;1.000,00\n2;01/01/2025;b@x.it;0,99\n",
+    )
+    r = load_orders(con, [p])
+    assert r.revenue == pytest.approx(1000.99)
+    assert (r.date_min, r.date_max) == ("2024-12-31", "2025-01-01")
+
+
+def test_day_first_two_digit_year(con, tmp_path):
+    # 05/01/24 is 5 January 2024 (DuckDB's sniffer reads it as 2005-01-24); 13/01/24 proves day first
+    p = write(
+        tmp_path, "d.csv", "order,date,customer,amount\n1,05/01/24,c1,1\n2,13/01/24,c1,1\n3,31/12/2024 14:35,c2,1\n"
+    )
+    r = load_orders(con, [p])
+    assert [row[1] for row in kept(con)] == [
+        datetime(2024, 1, 5),
+        datetime(2024, 1, 13),
+        datetime(2024, 12, 31, 14, 35),
+    ]
+    assert r.files[0]["day_first"] is True
+
+
+def test_month_first_when_the_data_proves_it(con, tmp_path):
+    p = write(tmp_path, "m.csv", "order,date,customer,amount\n1,05/01/2024,c1,1\n2,12/25/2024,c1,1\n")
+    r = load_orders(con, [p])
+    assert [row[1] for row in kept(con)] == [datetime(2024, 5, 1), datetime(2024, 12, 25)]
+    assert r.files[0]["day_first"] is False
+
+
+def test_ambiguous_dates_are_read_day_first_with_a_warning(con, tmp_path):
+    p = write(tmp_path, "a.csv", "order,date,customer,amount\n1,05/01/24,c1,1\n")
+    r = load_orders(con, [p])
+    assert kept(con)[0][1] == datetime(2024, 1, 5)
+    assert any("day first" in w for w in r.warnings)
+
+
+def test_iso_with_offsets_keeps_local_time(con, tmp_path):
+    p = write(
+        tmp_path,
+        "i.csv",
+        "order,created,customer,amount\n1,2024-03-01T23:30:00+01:00,c,1\n2,2024-03-02T08:00:00Z,c,1\n",
+    )
+    load_orders(con, [p])
+    assert [row[1] for row in kept(con)] == [datetime(2024, 3, 1, 23, 30), datetime(2024, 3, 2, 8, 0)]
+
+
+def test_currency_symbols_and_thousands(con, tmp_path):
+    p = write(
+        tmp_path,
+        "c.csv",
+        'order,date,customer,amount\n1,2024-01-01,c,"$1,234.50"\n2,2024-01-01,c,12.00 USD\n3,2024-01-01,c,-5.25\n',
+    )
+    r = load_orders(con, [p])
+    assert [row[2] for row in kept(con)] == [Decimal("1234.50"), Decimal("12.00"), Decimal("-5.25")]
+    assert r.revenue == pytest.approx(1241.25)
+
+
+def test_quoted_newlines_and_ragged_rows(con, tmp_path):
+    p = write(
+        tmp_path,
+        "q.csv",
+        'order,date,customer,note,amount\n1,2024-01-01,c,"two\nlines",3\n2,2024-01-02,c\n3,2024-01-03,c,x,4\n',
+    )
+    r = load_orders(con, [p])
+    assert r.rows_in == 3 and r.rows_kept == 2
+    assert r.dropped == {"missing amount": 1}
+    assert [row[0] for row in kept(con)] == ["1", "3"]
+    assert con.execute("SELECT source_row FROM rejected_rows").fetchall() == [(3,)]
+
+
+def test_hostile_and_duplicate_column_names(con, tmp_path):
+    p = write(
+        tmp_path,
+        "h.csv",
+        '"""; DROP TABLE orders; --",=cmd(),order,order,date,email,total\nx,y,1,dup,2024-01-01,a@x.com,5\n',
+    )
+    r = load_orders(con, [p], mapping={"product_name": '"; DROP TABLE orders; --', "category": "=cmd()"})
+    assert kept(con, "order_id, product_name, category, revenue") == [("1", "x", "y", Decimal("5.00"))]
+    assert r.mapping["order_id"] == "order"
+    assert con.execute("SELECT count(*) FROM orders").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("sep", ["|", "\t"])
+def test_pipe_and_tab_separated(con, tmp_path, sep):
+    p = write(
+        tmp_path,
+        "s.txt",
+        sep.join(["order", "date", "customer", "amount"]) + "\n" + sep.join(["9", "2024-01-01", "c", "2.50"]) + "\n",
+    )
+    load_orders(con, [p])
+    assert kept(con) == [("9", datetime(2024, 1, 1), Decimal("2.50"))]
+
+
+def test_gzip_on_disk_and_as_upload(con, tmp_path):
+    data = gzip.compress(b"order,date,customer,amount\n1,2024-01-01,c,1.00\n2,2024-01-02,c,2.00\n")
+    p = tmp_path / "o.csv.gz"
+    p.write_bytes(data)
+    assert load_orders(con, [p]).revenue == pytest.approx(3.0)
+    assert load_orders(con, [("upload.csv.gz", data)]).revenue == pytest.approx(3.0)
+
+
+def test_xlsx_upload(con):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Order", "Date", "Email", "Zip", "Total"])
+    ws.append([1, datetime(2024, 6, 1, 9, 30), "a@x.com", "00184", 19.9])
+    ws.append([2, datetime(2024, 6, 2), "b@x.com", "20121", 5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = load_orders(con, [("orders.xlsx", buf.getvalue())])
+    assert (r.rows_kept, r.revenue) == (2, pytest.approx(24.9))
+    assert kept(con, "order_date, zip") == [(datetime(2024, 6, 1, 9, 30), "00184"), (datetime(2024, 6, 2), "20121")]
+
+
+def test_unit_price_times_quantity_when_no_line_total(con, tmp_path):
+    p = write(
+        tmp_path,
+        "u.csv",
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        "536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850\n536365,71053,LANTERN,3,12/1/2010 8:26,3.39,17850\n",
+    )
+    r = load_orders(con, [p])
+    assert [row[2] for row in kept(con)] == [Decimal("15.30"), Decimal("10.17")]
+    assert (r.orders, r.customers, r.revenue) == (1, 1, pytest.approx(25.47))
+
+
+def test_postcode_with_leading_zeros_after_many_rows(con, tmp_path):
+    lines = ["order,date,customer,zip,amount"] + [f"{i},2024-01-01,c{i},{20000 + i},1" for i in range(30000)]
+    lines.append("99999,2024-01-01,cz,00184,1")
+    p = write(tmp_path, "z.csv", "\n".join(lines) + "\n")
+    load_orders(con, [p])
+    assert con.execute("SELECT zip FROM orders WHERE order_id = '99999'").fetchone() == ("00184",)
+
+
+def test_duplicates_across_overlapping_exports_count_once(con, tmp_path):
+    a = write(tmp_path, "jan.csv", "order,date,email,amount\n1,2024-01-01,a@x.com,10\n2,2024-01-02,b@x.com,20\n")
+    b = write(tmp_path, "jan_feb.csv", "order,date,email,amount\n2,2024-01-02,b@x.com,20\n3,2024-02-01,a@x.com,30\n")
+    r = load_orders(con, [a, b])
+    assert (r.rows_in, r.rows_kept, r.orders, r.revenue) == (4, 3, 3, pytest.approx(60.0))
+    assert r.dropped == {"duplicate": 1} and r.revenue_dropped == {"duplicate": 20.0}
+    assert con.execute("SELECT source_file, source_row FROM rejected_rows").fetchall() == [("jan_feb.csv", 2)]
+
+
+def test_rows_without_order_id_are_never_duplicates(con, tmp_path):
+    p = write(tmp_path, "n.csv", "date,email,amount\n2024-01-01,a@x.com,10\n2024-01-01,a@x.com,10\n")
+    r = load_orders(con, [p])
+    assert (r.rows_kept, r.orders, r.synthesised_order_ids) == (2, 2, 2)
+    assert [row[0] for row in kept(con)] == ["~n.csv:2", "~n.csv:3"]
+
+
+def test_identity_falls_back_to_email_then_phone(con, tmp_path):
+    p = write(
+        tmp_path,
+        "id.csv",
+        "order,date,customer id,email,phone,amount\n"
+        "1,2024-01-01,C1,a@x.com,,1\n2,2024-01-02,, A@X.com ,,1\n3,2024-01-03,,,+39 333 111,1\n4,2024-01-04,,,,1\n",
+    )
+    r = load_orders(con, [p])
+    assert kept(con, "order_id, customer_id") == [("1", "C1"), ("2", "C1"), ("3", "+39333111")]
+    assert r.dropped == {"missing customer identity": 1}
+
+
+def test_bad_dates_and_amounts_are_rejected_with_reasons(con, tmp_path):
+    p = write(
+        tmp_path,
+        "b.csv",
+        "order,date,customer,amount\n1,,c,1\n2,yesterday,c,1\n3,2024-01-01,c,\n4,2024-01-01,c,abc\n5,2024-01-01,c,0\n",
+    )
+    r = load_orders(con, [p])
+    assert r.dropped == {"missing date": 1, "unparseable date": 1, "missing amount": 1, "unparseable amount": 1}
+    assert (r.rows_kept, r.orders, r.zero_value_orders) == (1, 1, 1)
+
+
+def test_headerless_cdnow_with_positional_map(con):
+    r = load_orders(con, [CDNOW], mapping={"customer_id": "2", "order_date": "3", "revenue": "5", "quantity": "4"})
+    assert (r.rows_in, r.rows_kept, r.customers) == (6919, 6919, 2357)
+    assert (r.date_min, r.date_max) == ("1997-01-01", "1998-06-30")
+    assert r.revenue == pytest.approx(244091.94, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\x00\x01\x02binary\x00" * 50, "not a text export"),
+        (b"a,b\nx,y\n", "no column with the order date"),
+        (b"order,date\n1,2024-01-01\n", "no column with the order amount"),
+    ],
+)
+def test_bad_input_raises_one_sentence(con, content, message):
+    with pytest.raises(UserInputError, match=message):
+        load_orders(con, [("bad.csv", content)])
+
+
+def test_unknown_map_column_and_field(con, tmp_path):
+    p = write(tmp_path, "o.csv", "order,date,customer,amount\n1,2024-01-01,c,1\n")
+    with pytest.raises(UserInputError, match="has no such column"):
+        load_orders(con, [p], mapping={"revenue": "Totale"})
+    with pytest.raises(UserInputError, match="unknown field"):
+        load_orders(con, [p], mapping={"price": "amount"})
+
+
+def test_mapping_round_trip(con, tmp_path):
+    path = tmp_path / "m.json"
+    save_mapping({"order_date": "Quando", "revenue": "Quanto"}, path)
+    assert json.loads(path.read_text())["mapping"]["revenue"] == "Quanto"
+    mapping = load_mapping(path)
+    p = write(tmp_path, "o.csv", "Quando,Quanto,Chi\n2024-01-01,3,c\n")
+    r = load_orders(con, [p], mapping={**mapping, "customer_id": "Chi"})
+    assert (r.rows_kept, r.revenue) == (1, 3.0)
+
+
+def test_progress_is_reported(con, tmp_path):
+    p = write(tmp_path, "o.csv", "order,date,customer,amount\n1,2024-01-01,c,1\n")
+    seen = []
+    load_orders(con, [p], progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)

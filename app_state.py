@@ -275,21 +275,12 @@ def churn_bundle(window_days: int | None, *, label: str | None = None) -> dict[s
     """Everything the churn, segments and audiences pages share, computed once per session, data,
     filters and churn window: the customer table (history, predicted value, churn score, RFM and
     lifecycle segments), the churn result (leaderboard, thresholds) and the share at risk."""
-    from retention.churn import churn_risk_share, score_churn
-    from retention.customers import customer_table
-    from retention.segments import rfm_segments
+    from retention.churn import churn_risk_share
+    from retention.customers import build_customer_table
 
     def compute() -> dict[str, Any]:
         ds = dataset()
-        table = scope()
-        result = score_churn(ds.con, window_days=window_days, table=table, random_state=0)
-        customers = customer_table(ds.con, churn_window_days=result.window_days, table=table)
-        if "churn_probability" not in customers:
-            customers = customers.merge(result.scores, on="customer_id", how="left")
-        if "rfm_group" not in customers:
-            seg = rfm_segments(ds.con, window_days=result.window_days, table=table)
-            keep = ["customer_id"] + [c for c in seg.columns if c not in customers.columns]
-            customers = customers.merge(seg[keep], on="customer_id", how="left")
+        customers, result = build_customer_table(ds.con, churn_window_days=window_days, table=scope())
         return {"customers": customers, "result": result, "share": churn_risk_share(customers)}
 
     return cached(("churn", window_days), compute, label=label)

@@ -473,6 +473,7 @@ __all__ = [
     "cohort_heatmap",
     "histogram",
     "layer_cake",
+    "migration_heatmap",
     "pareto_curve",
     "pareto_points",
     "retention_curves",
@@ -480,3 +481,43 @@ __all__ = [
     "risk_tiers",
     "time_series",
 ]
+
+
+def migration_heatmap(
+    moves: pd.DataFrame,
+    *,
+    order: Sequence[str] | None = None,
+    x_label: str = "Now",
+    y_label: str = "Before",
+    value_label: str = "Share of the 'before' segment",
+    lang: str = "en",
+) -> go.Figure:
+    """Segment migration: rows the segment at the past date, columns the segment now; colour is the
+    share of the row's customers (`share_of_from`), the text their number (`customers`)."""
+    rows = list(dict.fromkeys(moves["from_segment"].astype(str)))
+    cols = list(dict.fromkeys(moves["to_segment"].astype(str)))
+    if order:
+        rows = [s for s in [*order, *rows] if s in set(rows)]
+        rows = list(dict.fromkeys(rows))
+        cols = list(dict.fromkeys([s for s in [*order, *cols] if s in set(cols)]))
+    share = moves.pivot_table(index="from_segment", columns="to_segment", values="share_of_from", aggfunc="sum")
+    count = moves.pivot_table(index="from_segment", columns="to_segment", values="customers", aggfunc="sum")
+    share = share.reindex(index=rows, columns=cols)
+    count = count.reindex(index=rows, columns=cols)
+    fig = go.Figure(
+        go.Heatmap(
+            z=share.to_numpy(dtype=float) * 100,
+            x=cols,
+            y=rows,
+            text=np.where(np.isnan(count.to_numpy(dtype=float)), "", count.fillna(0).astype(int).astype(str)),
+            texttemplate="%{text}",
+            colorscale="Blues",
+            colorbar={"title": "%"},
+            hovertemplate=f"{y_label}: %{{y}}<br>{x_label}: %{{x}}<br>{value_label}: %{{z:.1f}}%"
+            "<br>n = %{text}<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_xaxes(title=x_label, type="category")
+    fig.update_yaxes(title=y_label, type="category", autorange="reversed")
+    return _layout(fig, lang=lang, height=max(360, 34 * len(rows) + 140))

@@ -91,6 +91,19 @@ def check_purchase_summary(
     return x, t_x, T, w
 
 
+def factorize_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the distinct (first, second) pairs and the pairs themselves, by two 1-D hashes."""
+    c1, u1 = pd.factorize(first)
+    c2, u2 = pd.factorize(second)
+    codes, pair_keys = pd.factorize(c1.astype(np.int64) * len(u2) + c2)
+    pair_keys = np.asarray(pair_keys)
+    return (
+        codes,
+        np.asarray(u1, dtype=np.float64)[pair_keys // len(u2)],
+        np.asarray(u2, dtype=np.float64)[pair_keys % len(u2)],
+    )
+
+
 def distinct_rows(columns: list[np.ndarray], weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Collapse identical rows into one, summing their weights (rows of weight 0 dropped)."""
     keep = weights > 0
@@ -121,13 +134,12 @@ def maximise_log_likelihood(
             return value + penalty * float(z @ z), grad + 2.0 * penalty * z
 
         with np.errstate(all="ignore"):
-            return minimize(
-                objective, x0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-9, "ftol": 1e-15}
-            )
+            # BFGS: with 3-4 parameters its dense update is cheaper than L-BFGS-B's per-call overhead.
+            return minimize(objective, x0, jac=True, method="BFGS", options={"maxiter": 1000, "gtol": 1e-8})
 
     def usable(result) -> bool:
-        # L-BFGS-B sometimes stops on "ABNORMAL" line searches at the optimum, where the gradient
-        # is already tiny: accept those, reject anything non-finite or still steep.
+        # BFGS sometimes reports a "precision loss" stop at the optimum, where the gradient is
+        # already tiny: accept those, reject anything non-finite or still steep.
         if not np.isfinite(result.fun) or not np.isfinite(result.x).all():
             return False
         if np.abs(result.x).max() > 30:  # a parameter ran to exp(+-30): not identified by the data

@@ -25,6 +25,7 @@ from retention.models.base import (
     CustomerModel,
     check_purchase_summary,
     distinct_rows,
+    factorize_pairs,
     maximise_log_likelihood,
 )
 
@@ -181,21 +182,14 @@ class _BetaGeoFamily(CustomerModel):
     def _conditional_growth(self, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """(a + b + x - 1 + k) / (a - 1) * [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(...)].
 
-        Depends on (x, T) only, so the hypergeometric function is evaluated once per distinct pair.
+        Depends on (x, T) only: callers evaluate it once per distinct pair.
         """
         r, alpha, a, b = self._param_vector()
         k = self._shift
-        key = pd.MultiIndex.from_arrays([x, T]) if x.size else None
-        if key is None:
-            return np.zeros(0)
-        codes, uniques = pd.factorize(key)
-        ux = uniques.get_level_values(0).to_numpy(dtype=np.float64)
-        uT = uniques.get_level_values(1).to_numpy(dtype=np.float64)
-        z = t / (alpha + uT + t)
-        log_ratio = (r + ux) * (np.log(alpha + uT) - np.log(alpha + uT + t))
-        hyp = hyp2f1(r + ux, b + ux + k, a + b + ux - 1 + k, z)
-        val = (a + b + ux - 1 + k) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
-        return val[codes]
+        z = t / (alpha + T + t)
+        log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
+        hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
+        return (a + b + x - 1 + k) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
 
     def conditional_expected_purchases(self, t: float, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next period of length t.
@@ -209,7 +203,8 @@ class _BetaGeoFamily(CustomerModel):
         x, t_x, T = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (frequency, recency, T))
         if t <= 0:
             return np.zeros(x.shape)
-        return self._conditional_growth(t, x, T) * self.probability_alive(x, t_x, T)
+        codes, ux, uT = factorize_pairs(x, T)
+        return self._conditional_growth(t, ux, uT)[codes] * self.probability_alive(x, t_x, T)
 
     def discounted_expected_purchases(
         self, frequency, recency, T, *, period: float, n_periods: int, discount_per_period: float
@@ -224,9 +219,7 @@ class _BetaGeoFamily(CustomerModel):
         x, t_x, T = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (frequency, recency, T))
         if x.size == 0:
             return np.zeros(0)
-        codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([x, T]))
-        ux = uniques.get_level_values(0).to_numpy(dtype=np.float64)
-        uT = uniques.get_level_values(1).to_numpy(dtype=np.float64)
+        codes, ux, uT = factorize_pairs(x, T)
         total = np.zeros(ux.size)
         previous = np.zeros(ux.size)
         for m in range(1, int(n_periods) + 1):

@@ -29,7 +29,16 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import UserInputError
-from retention.exports import DEFAULT_REGION, FORMATS, ExportFormat, ExportResult, get_format, render
+from retention.exports import (
+    DEFAULT_REGION,
+    FORMATS,
+    Contacts,
+    ExportFormat,
+    ExportResult,
+    get_format,
+    prepare_contacts,
+    render,
+)
 
 __all__ = [
     "FORMATS",
@@ -89,6 +98,13 @@ class Audience:
     holdout_size: int = 0
     filtered_out: int = 0
     warnings: list[str] = field(default_factory=list)
+    _contacts: dict[str, Contacts] = field(default_factory=dict, repr=False, compare=False)
+
+    def contacts(self, default_region: str = DEFAULT_REGION) -> Contacts:
+        """The validated identifiers of the members, computed once per audience and region."""
+        if default_region not in self._contacts:
+            self._contacts[default_region] = prepare_contacts(self.members, default_region=default_region)
+        return self._contacts[default_region]
 
     @property
     def treatment(self) -> pd.DataFrame:
@@ -454,8 +470,10 @@ def render_audience(
     audience_or_frame: Audience | pd.DataFrame, fmt: str | ExportFormat, *, default_region: str = DEFAULT_REGION
 ) -> ExportResult:
     """The file of an audience in a format, with its row count and warnings."""
-    frame = audience_or_frame.members if isinstance(audience_or_frame, Audience) else audience_or_frame
-    return render(frame, fmt, default_region=default_region)
+    if isinstance(audience_or_frame, Audience):
+        aud = audience_or_frame
+        return render(aud.members, fmt, default_region=default_region, contacts=aud.contacts(default_region))
+    return render(audience_or_frame, fmt, default_region=default_region)
 
 
 def to_bytes(

@@ -181,3 +181,15 @@ def test_zip_holds_one_file_per_segment_and_a_summary():
     # loyal: 2 members, holdout round(0.5 * 2) = 1; new: 1 member, round(0.5) = 1 (half rounds up)
     assert summary.set_index("segment")["holdout"].to_dict() == {"loyal": "1", "new": "1"}
     assert summary.set_index("segment")["rows"].to_dict() == {"loyal": "1", "new": "0"}
+
+
+def test_audience_written_in_several_formats_validates_once_and_drops_holdout():
+    aud = build_audience(customers(), by="lifecycle", segments=None, holdout=0.5, seed=0)
+    assert aud.holdout_size == 2  # loyal: round(1.0) = 1, new: round(0.5) = 1
+    meta = read(to_bytes(aud, "meta"))
+    assert len(meta) == 1
+    kept = aud.treatment["customer_id"].iloc[0]
+    expected = {"c1": sha("mario.rossi@example.it"), "c2": sha("emilie.dangelo@gmail.com"), "c3": ""}[kept]
+    assert meta.loc[0, "email"] == expected
+    assert len(read(to_bytes(aud, "csv"))) == 3
+    assert len(aud._contacts) == 1

@@ -43,6 +43,7 @@ if not own_window:
     window = int(o[1].number_input(t("churn.window_days", lang), min_value=7, max_value=730, value=90, step=7,
                                    key="ch_window"))
 
+st.session_state["churn_window"] = window  # the audiences page builds on the same scores
 bundle = app_state.churn_bundle(window, label=t("churn.scoring", lang))
 customers: pd.DataFrame = bundle["customers"]
 result = bundle["result"]

@@ -364,7 +364,8 @@ def write_csv(frame: pd.DataFrame, c: Contacts) -> ExportResult:
     return ExportResult(_csv_bytes(_plain_table(frame, c)), len(frame), dropped=dict(c.dropped))
 
 
-_XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# Characters XML 1.0 forbids, as literal characters so pyarrow's RE2 engine runs it (not Python's re).
+_XML_ILLEGAL = "[" + "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])) + "\ufffe\uffff]"
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -395,7 +396,17 @@ _XLSX_PARTS = {
 }
 
 
-def _xlsx_text_cells(s: pd.Series) -> list[str]:
+def _column_letter(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _xlsx_text_cells(s: pd.Series, refs: pd.Series) -> pd.Series:
+    """Inline-string cells with their reference (`A2`); missing values give no cell at all."""
     text = (
         s.astype("string")
         .str.replace(_XML_ILLEGAL, "", regex=True)
@@ -403,15 +414,15 @@ def _xlsx_text_cells(s: pd.Series) -> list[str]:
         .str.replace("<", "&lt;", regex=False)
         .str.replace(">", "&gt;", regex=False)
     )
-    cells = '<c t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
-    return cells.fillna("<c/>").tolist()
+    cells = '<c r="' + refs + '" t="inlineStr"><is><t xml:space="preserve">' + text.to_numpy() + "</t></is></c>"
+    return cells.fillna("")
 
 
-def _xlsx_number_cells(s: pd.Series) -> list[str]:
+def _xlsx_number_cells(s: pd.Series, refs: pd.Series) -> pd.Series:
     values = pd.to_numeric(s, errors="coerce")
     finite = values.where(np.isfinite(values.astype("float64")))
     text = finite.astype("Int64").astype("string") if pd.api.types.is_integer_dtype(s) else finite.astype("string")
-    return ("<c><v>" + text + "</v></c>").fillna("<c/>").tolist()
+    return ('<c r="' + refs + '"><v>' + text.to_numpy() + "</v></c>").fillna("")
 
 
 def write_xlsx(frame: pd.DataFrame, c: Contacts, *, chunk_rows: int = 50_000) -> ExportResult:
@@ -443,16 +454,24 @@ def write_xlsx(frame: pd.DataFrame, c: Contacts, *, chunk_rows: int = 50_000) ->
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS_MAIN}"><sheetData>'
                 .encode()
             )
-            header = _xlsx_text_cells(pd.Series(list(table.columns), dtype="string"))
-            sheet.write(("<row>" + "".join(header) + "</row>").encode())
+            letters = [_column_letter(i) for i in range(len(table.columns))]
+            header_refs = pd.Series([f"{x}1" for x in letters], dtype="string")
+            header = _xlsx_text_cells(pd.Series(list(table.columns), dtype="string"), header_refs)
+            sheet.write(('<row r="1">' + "".join(header.tolist()) + "</row>").encode())
             for start in range(0, len(table), chunk_rows):
                 part = table.iloc[start : start + chunk_rows]
+                row_no = pd.Series(np.arange(start + 2, start + 2 + len(part)), dtype="int64").astype("string")
                 cols = [
-                    _xlsx_number_cells(frame[name].iloc[start : start + chunk_rows]) if is_num
-                    else _xlsx_text_cells(part[name])
-                    for name, is_num in zip(table.columns, numeric, strict=True)
+                    (
+                        _xlsx_number_cells(frame[name].iloc[start : start + chunk_rows].reset_index(drop=True),
+                                           letter + row_no)
+                        if is_num
+                        else _xlsx_text_cells(part[name].reset_index(drop=True), letter + row_no)
+                    ).tolist()
+                    for name, is_num, letter in zip(table.columns, numeric, letters, strict=True)
                 ]
-                rows = ["<row>" + "".join(cells) + "</row>" for cells in zip(*cols, strict=True)]
+                opens = ('<row r="' + row_no + '">').tolist()
+                rows = [o + "".join(cells) + "</row>" for o, *cells in zip(opens, *cols, strict=True)]
                 sheet.write("".join(rows).encode("utf-8"))
             sheet.write(b"</sheetData></worksheet>")
     return ExportResult(buf.getvalue(), len(frame), dropped=dict(c.dropped))

@@ -447,7 +447,20 @@ def segment_summary(
     out["channel"] = [a[0] for a in actions]
     out["recommended_action"] = [a[1] for a in actions]
     out = out.reset_index(names="segment")
-    out["revenue"] = out["revenue"].round(2)
+    # Rounded for reading: shares to 0.01 percentage points, money to cents.
+    out = out.round(
+        {
+            "revenue": 2,
+            "share": 4,
+            "revenue_share": 4,
+            "orders_per_customer": 3,
+            "aov": 2,
+            "avg_predicted_clv": 2,
+            "churn_low_share": 4,
+            "churn_medium_share": 4,
+            "churn_high_share": 4,
+        }
+    )
     return out[list(SUMMARY_COLUMNS)]
 
 

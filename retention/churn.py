@@ -47,6 +47,7 @@ __all__ = [
     "cadence_churn_probability",
     "churn_risk_share",
     "default_window_days",
+    "judge_churn_risk",
     "score_churn",
 ]
 
@@ -365,6 +366,16 @@ def churn_risk_share(customers: pd.DataFrame) -> float:
     if len(base) == 0:
         return float("nan")
     return float((base["churn_risk"].astype(object) == "high").mean())
+
+
+def judge_churn_risk(customers: pd.DataFrame) -> dict:
+    """`churn_risk_share` with its verdict against the founding research's band (~28% typical, <= 18% goal).
+
+    The verdict comes from `retention.benchmark_bands.judge_churn_risk_share`.
+    """
+    from retention.benchmark_bands import judge_churn_risk_share
+
+    return judge_churn_risk_share(churn_risk_share(customers))
 
 
 # --------------------------------------------------------------------------------------------------

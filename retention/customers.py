@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from retention.churn import ChurnResult, score_churn
+from retention.churn import ChurnResult, churn_risk_share, judge_churn_risk, score_churn
 from retention.clv import customer_value_table
 from retention.segments import LifecycleRules, rfm_segments
 
@@ -40,7 +40,8 @@ def build_customer_table(
     lifecycle_segment, churn_probability (no order in the next N days), churn_risk (low/medium/high),
     churn_confidence (high/medium/low), days_overdue (days past the customer's own expected gap, 0
     when not yet due). N is `churn_window_days`, default the shop's own (see `retention.churn`).
-    `table.attrs["churn"]` holds `ChurnResult.to_dict()`.
+    `table.attrs["churn"]` holds `ChurnResult.to_dict()` plus `at_risk_share` (`churn_risk_share`) and
+    `at_risk_verdict` (its benchmark verdict).
     """
     customers = customer_value_table(
         con,
@@ -63,6 +64,8 @@ def build_customer_table(
     )
     out.attrs = attrs
     out.attrs["churn"] = churn.to_dict()
+    out.attrs["churn"]["at_risk_share"] = churn_risk_share(out)
+    out.attrs["churn"]["at_risk_verdict"] = judge_churn_risk(out)
     return out, churn
 
 

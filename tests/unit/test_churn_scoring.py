@@ -176,3 +176,14 @@ def test_user_window_is_used(simulated):
     assert result.leaderboard["customers"].iloc[0] > 0
     assert result.scores["churn_risk"].isin(["low", "medium", "high"]).all()
     assert (result.scores["days_overdue"] >= 0).all()
+
+
+def test_risk_share_verdict_uses_the_shared_benchmark_band():
+    from retention.churn import judge_churn_risk
+
+    customers = pd.DataFrame({"churn_risk": ["high", "low", "low", "low", "low", "low"]})
+    verdict = judge_churn_risk(customers)  # 1 of 6 = 16.7%: at or under the 18% goal
+    assert verdict["value"] == pytest.approx(1 / 6) and verdict["level"] == "good"
+    assert judge_churn_risk(customers.assign(churn_risk=["high", "high", "low", "low", "low", "low"]))["level"] == (
+        "below"
+    )

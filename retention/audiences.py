@@ -134,6 +134,10 @@ def _require(customers: pd.DataFrame, column: str, why: str) -> None:
         raise UserInputError(f"the customer table has no {column!r} column, needed for {why}; compute it first")
 
 
+def _segment_key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
 def clv_percentile(predicted_clv: pd.Series) -> pd.Series:
     """100 x share of customers with a strictly smaller predicted CLV (0 for the lowest)."""
     values = pd.to_numeric(predicted_clv, errors="coerce")
@@ -240,7 +244,10 @@ def build_audience(
         _require(customers, col, f"audiences by {by}")
         labels = customers[col].astype("string")
         known = set(labels.dropna().unique())
-        unknown = [s for s in wanted if s not in known]
+        # "at_risk", "at risk" and "At risk" name the same segment (the CLI cannot easily quote spaces)
+        by_key = {_segment_key(k): k for k in known}
+        unknown = [s for s in wanted if s not in known and _segment_key(s) not in by_key]
+        wanted = tuple(s if s in known else by_key.get(_segment_key(s), s) for s in wanted)
         if unknown:
             raise UserInputError(
                 f"no {by} segment named {', '.join(map(repr, unknown))}; "

@@ -170,7 +170,9 @@ def query_replenishment(con, *, min_purchase_days: int = 2, table: str = "orders
     A (customer, product) qualifies when it was bought on at least `min_purchase_days` distinct
     days. Its interval is (last day - first day) / (purchase days - 1), in days; the next purchase
     is due `interval_days` after the last. Per customer the product due first is kept (ties:
-    product id/name).
+    product id/name), preferring products not "stale": a product whose due day passed before the
+    customer's latest purchase of anything was skipped on a later order, so it is a weaker
+    reminder than one still ahead of them.
 
     Columns: customer_id, replenish_product, replenish_product_name, purchase_days,
     replenish_every_days (DOUBLE, days), last_purchase (DATE).
@@ -193,12 +195,19 @@ repeat AS (
     FROM bought_days
     WHERE purchase_days >= $min_days
 ),
+due AS (
+    SELECT *,
+           CAST(date_diff('day', DATE '1970-01-01', last_purchase) AS DOUBLE) + interval_days AS due_day,
+           CAST(date_diff('day', DATE '1970-01-01', max(last_purchase) OVER (PARTITION BY customer_id)) AS DOUBLE)
+             AS customer_last_day
+    FROM repeat
+),
 ranked AS (
     SELECT *, row_number() OVER (
         PARTITION BY customer_id
-        ORDER BY CAST(date_diff('day', DATE '1970-01-01', last_purchase) AS DOUBLE) + interval_days, product
+        ORDER BY CASE WHEN due_day < customer_last_day THEN 1 ELSE 0 END, due_day, product
     ) AS rn
-    FROM repeat
+    FROM due
 )
 SELECT customer_id, product AS replenish_product, product_name AS replenish_product_name, purchase_days,
        interval_days AS replenish_every_days, last_purchase

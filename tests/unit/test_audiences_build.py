@@ -125,3 +125,10 @@ def test_product_filter_needs_the_orders():
 def test_bad_channel():
     with pytest.raises(UserInputError, match="channel"):
         build_audience(customers(), segments=None, channel="fax")
+
+
+def test_segment_names_match_ignoring_case_and_spaces():
+    frame = customers(3, 2, 1).assign(lifecycle_segment=["At risk"] * 3 + ["Loyal high-value"] * 3)
+    aud = build_audience(frame, by="lifecycle", segments=["at_risk", "loyal-high value"], include_no_consent=True)
+    assert len(aud.members) == 6
+    assert set(aud.members["segment"]) == {"At risk", "Loyal high-value"}

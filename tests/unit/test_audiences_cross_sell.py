@@ -82,9 +82,10 @@ def test_cross_sell_never_recommends_an_owned_product():
 
 def test_replenishment_by_hand():
     rep = query_replenishment(load(BASKETS)).set_index("customer_id")
-    # u1: A every (60 days / 2) = 30, due 2024-03-31; B every 10, due 2024-01-21: B is due first
-    assert rep.loc["u1", "replenish_product"] == "B"
-    assert rep.loc["u1", "replenish_every_days"] == pytest.approx(10.0)
+    # u1: A every (60 days / 2) = 30, due 2024-03-31; B every 10, due 2024-01-21. B is due first but
+    # stale: u1 ordered again on 2024-01-31 and 2024-03-01 without it, so A is the reminder.
+    assert rep.loc["u1", "replenish_product"] == "A"
+    assert rep.loc["u1", "replenish_every_days"] == pytest.approx(30.0)
     assert rep.loc["u3", "replenish_product"] == "A"
     assert rep.loc["u3", "replenish_every_days"] == pytest.approx(30.0)
     assert set(rep.index) == {"u1", "u3"}  # nobody else bought a product on two different days
@@ -96,7 +97,7 @@ def test_add_cross_sell_columns_and_dates():
     assert out["customer_id"].tolist() == ["u1", "u2", "u3", "u4", "u5"]
     assert out.loc[0, "next_best_product"] == "Prod C"
     assert pd.isna(out.loc[1, "next_best_product"])
-    assert str(out.loc[0, "replenish_date"]) == "2024-01-21"
+    assert str(out.loc[0, "replenish_date"]) == "2024-03-31"
     assert str(out.loc[2, "replenish_date"]) == "2024-03-31"
 
 
@@ -108,3 +109,12 @@ def test_product_and_category_filters():
     customers = pd.DataFrame({"customer_id": ["u1", "u2", "u3", "u4", "u5"], "lifecycle_segment": "x"})
     aud = build_audience(customers, segments=None, filters=AudienceFilters(products=["C"]), con=con)
     assert aud.members["customer_id"].tolist() == ["u2", "u3"]
+
+
+def test_replenishment_due_first_when_nothing_is_stale():
+    baskets = {"u9": [("2024-01-01", "A"), ("2024-01-31", "A"), ("2024-01-01", "B"), ("2024-01-21", "B"),
+                      ("2024-01-31", "B")]}
+    rep = query_replenishment(load(baskets)).set_index("customer_id")
+    # A every 30 days, due 2024-03-01; B every 15, due 2024-02-15: B first, neither stale
+    assert rep.loc["u9", "replenish_product"] == "B"
+    assert rep.loc["u9", "replenish_every_days"] == pytest.approx(15.0)

@@ -343,7 +343,7 @@ def load_orders(
         orders_n, customers_n, revenue, dmin, dmax = q.kept_summary(con)
         zero_orders = q.zero_value_orders(con)
         cur = q.currencies(con)
-        q.drop_work_tables(con)
+        q.drop_work_tables(con, stages)
         if rejected_path:
             q.copy_rejected_csv(con, rejected_path)
     finally:

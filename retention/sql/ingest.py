@@ -182,7 +182,9 @@ def stage_select_sql(
     For `line_items` exports the order-level values (`order_fields`) are filled from the first
     line of the order onto every line (grouped by order number within the file).
     """
+    # the raw text is assembled only for rejected rows, at the very end (cheap for kept rows)
     raw = f"concat_ws(' | ', {', '.join(f'coalesce({quote_ident(c)}, {chr(39)}{chr(39)})' for c in raw_cols)})"
+    raw_list = ", ".join(quote_ident(c) for c in raw_cols)
     base_cols = ["row_number() OVER () AS _rn", "*"]
     base_cols += [f"{sql} AS {quote_ident(name)}" for name, sql in (pre or {}).items()]
     parts = [f"WITH src AS (SELECT {', '.join(base_cols)} FROM {source_sql})"]
@@ -190,7 +192,7 @@ def stage_select_sql(
     typed = [f"{sql} AS {quote_ident(name)}" for name, sql in exprs.items()]
     oid = order_expr or "NULL"
     parts.append(
-        f", typed AS (SELECT _rn, {oid} AS _order_raw, {', '.join(typed) or 'NULL AS _none'}, {raw} AS _raw FROM src)"
+        f", typed AS (SELECT _rn, {oid} AS _order_raw, {', '.join(typed) or 'NULL AS _none'}, {raw_list} FROM src)"
     )
     prev = "typed"
     if line_items:
@@ -199,20 +201,22 @@ def stage_select_sql(
         filled = ", ".join(f"max({quote_ident(f)}) OVER (PARTITION BY {key}) AS {quote_ident(f)}" for f in order_fields)
         others = [n for n in exprs if n not in order_fields]
         parts.append(
-            f", filled AS (SELECT _rn, _order_raw, _raw, {key} AS _okey, "
+            f", filled AS (SELECT _rn, _order_raw, {raw_list}, {key} AS _okey, "
             f"{', '.join(quote_ident(n) for n in others) + ',' if others else ''} {filled} FROM {prev})"
         )
         prev = "filled"
     if shopify_revenue:
         parts.append(shopify_revenue_ctes(prev))
         prev = "alloc"
-    reason = reason_sql
+    parts.append(f", judged AS (SELECT *, {reason_sql} AS _reason FROM {prev})")
+    prev = "judged"
+    reason = "_reason"
     parts.append(
         f"SELECT CAST($file_no AS INTEGER) AS file_no, CAST($source_file AS VARCHAR) AS source_file, "
         f"CAST(_rn + {int(skip)} AS BIGINT) AS source_row, "
         f"_order_raw IS NULL AS order_synthesised, CAST($line_level AS BOOLEAN) AS line_level, "
         f"coalesce(_order_raw, '~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)) AS order_id, "
-        f"{reason} AS reason, CASE WHEN {reason} IS NOT NULL THEN _raw END AS raw_row, "
+        f"{reason} AS reason, CASE WHEN {reason} IS NOT NULL THEN {raw} END AS raw_row, "
         + ", ".join(
             f"{quote_ident(n)}"
             if n in exprs or n in ("revenue", "refunded")
@@ -284,9 +288,8 @@ def combine_stages(con, stages: Sequence[str]) -> None:
     """All files' stage rows in one table (same columns, in STAGE_COLUMNS order)."""
     cols = ", ".join(quote_ident(n) for n, _ in STAGE_COLUMNS)
     union = " UNION ALL ".join(f"SELECT {cols} FROM {quote_ident(s)}" for s in stages)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(ALL_TABLE)} AS {union}")
-    for s in stages:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
+    # a view: copying 10M rows once more costs more than reading the stages twice
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(ALL_TABLE)} AS {union}")
 
 
 def classify(con, *, join_guests: bool, dedupe: bool) -> None:
@@ -325,8 +328,10 @@ def classify(con, *, join_guests: bool, dedupe: bool) -> None:
         source = "copies"
     else:
         copies, dup, source = "", "", "ided"
+    # without guest joins and duplicates the classification is a projection: a view is enough
+    kind = "TABLE" if (join_guests or dedupe) else "VIEW"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote_ident(CLASSIFIED_TABLE)} AS "
+        f"CREATE OR REPLACE TEMP {kind} {quote_ident(CLASSIFIED_TABLE)} AS "
         f"WITH ided AS (SELECT s.*, {identity} AS customer_id, "
         f"s.customer_src IS NULL AND {acct_id} IS NOT NULL AS joined_guest "
         f"FROM {quote_ident(ALL_TABLE)} s {accounts}) {copies}"
@@ -334,7 +339,6 @@ def classify(con, *, join_guests: bool, dedupe: bool) -> None:
         f"WHEN customer_id IS NULL THEN '{REASON_NO_IDENTITY}' {dup}"
         f"END AS reason) FROM {source}"
     )
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(ALL_TABLE)}")
 
 
 def write_outputs(con) -> None:
@@ -395,11 +399,23 @@ def currencies(con) -> list[tuple[str, int]]:
     ]
 
 
-def drop_work_tables(con) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(CLASSIFIED_TABLE)}")
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(ALL_TABLE)}")
+def drop_work_tables(con, stages: Sequence[str] = ()) -> None:
+    for kind in ("VIEW", "TABLE"):
+        for name in (CLASSIFIED_TABLE, ALL_TABLE):
+            try:
+                con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
+            except Exception:  # noqa: BLE001 - DuckDB refuses DROP VIEW on a table and vice versa
+                pass
+    for s in stages:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
 
 
 def copy_rejected_csv(con, path: str) -> None:
     """Write `rejected_rows` to a CSV file (header, comma separated, UTF-8)."""
     con.execute(f"COPY {quote_ident(REJECTED_TABLE)} TO $path (HEADER, DELIMITER ',')", {"path": path})
+
+
+def plain_read_csv_table(con, path: str, table: str = "_plain_read_csv") -> int:
+    """The benchmark baseline: DuckDB's own `read_csv` of a file into a table, all defaults."""
+    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS SELECT * FROM read_csv($path)", {"path": path})
+    return int(fetch_all(con, f"SELECT CAST(count(*) AS BIGINT) FROM {quote_ident(table)}")[0][0])

@@ -1,0 +1,73 @@
+"""Benchmark: `load_orders` (all cleaning) against DuckDB's plain `read_csv` of the same file.
+
+    python -m benchmarks.bench_ingest [--lines 1000000] [--formats generic,italian,shopify] [--repeats 3]
+
+For each format, generates the file once (`benchmarks.generate`, cached under /tmp), then runs
+each measurement in a fresh Python process, alternating baseline and ingest, and reports the
+median wall time and the peak resident memory of that process (`ru_maxrss`). Target (issue 2):
+ingest <= 1.5 x plain read_csv, peak memory < 2 GB, at 10M lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+from retention.db import connect
+mode, path = sys.argv[1], sys.argv[2]
+con = connect()
+t = time.perf_counter()
+if mode == "plain":
+    from retention.sql.ingest import plain_read_csv_table
+    rows = plain_read_csv_table(con, path)
+else:
+    from retention.ingest import load_orders
+    rows = load_orders(con, [path]).rows_kept
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(mode: str, path: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, path], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lines", type=int, default=1_000_000)
+    p.add_argument("--formats", default="generic,italian,shopify")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = p.parse_args(argv)
+    from benchmarks.generate import write_orders
+
+    print(f"{'format':<9} {'lines':>11} {'MB':>7} {'read_csv s':>11} {'ingest s':>9} {'ratio':>6} "
+          f"{'read_csv MB':>12} {'ingest MB':>10} {'kept':>11}")
+    for fmt in args.formats.split(","):
+        path = f"/tmp/bench_ingest_{fmt}_{args.lines}.csv"
+        if not Path(path).exists():
+            write_orders(path, args.lines, fmt)
+        plain, ingest = [], []
+        for _ in range(args.repeats):
+            plain.append(measure("plain", path))
+            ingest.append(measure("ingest", path))
+        ps = statistics.median(r["seconds"] for r in plain)
+        is_ = statistics.median(r["seconds"] for r in ingest)
+        print(f"{fmt:<9} {args.lines:>11,} {os.path.getsize(path) / 1e6:>7.0f} {ps:>11.2f} {is_:>9.2f} "
+              f"{is_ / ps:>6.2f} {max(r['peak_mb'] for r in plain):>12.0f} {max(r['peak_mb'] for r in ingest):>10.0f} "
+              f"{ingest[0]['rows']:>11,}", flush=True)
+        if not args.keep:
+            os.unlink(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -226,7 +226,7 @@ class Contacts:
     dropped: dict[str, int] = field(default_factory=dict)
 
     def subset(self, index: pd.Index) -> Contacts:
-        """These contacts for some of the rows (invalid counts recounted on those rows)."""
+        """These contacts for some of the rows; `dropped` keeps the counts of the whole frame."""
         parts = {name: getattr(self, name).loc[index] for name in CONTACT_COLUMNS}
         return Contacts(**parts, dropped=self.dropped)
 
@@ -288,6 +288,7 @@ PROPERTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("replenish_date", "Replenishment Date"),
     ("predicted_next_order", "Predicted Next Order Date"),
 )
+
 
 def _cell_values(s: pd.Series) -> pd.Series:
     """One column as text cells: dates YYYY-MM-DD, booleans true/false, floats without noise."""

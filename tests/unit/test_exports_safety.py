@@ -104,3 +104,13 @@ def test_email_validation_rules():
     assert emails.tolist()[0] == "a.b@example.com"
     assert emails.isna().tolist() == [False, True, True, True, True, False]
     assert invalid == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "klaviyo", "mailchimp", "brevo"])
+def test_commas_quotes_and_newlines_round_trip(fmt: str):
+    frame = hostile("=").assign(first_name=['Rossi, "Jr"', "Anna\nMaria"])
+    header, *rows = list(csv.reader(io.StringIO(render(frame, fmt).data.decode("utf-8"))))
+    col = header.index({"csv": "first_name", "klaviyo": "First Name", "mailchimp": "First Name",
+                        "brevo": "FIRSTNAME"}[fmt])
+    assert [r[col] for r in rows] == ['Rossi, "Jr"', "Anna\nMaria"]
+    assert all(len(r) == len(header) for r in rows)

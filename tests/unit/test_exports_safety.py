@@ -108,7 +108,7 @@ def test_email_validation_rules():
 
 @pytest.mark.parametrize("fmt", ["csv", "klaviyo", "mailchimp", "brevo"])
 def test_commas_quotes_and_newlines_round_trip(fmt: str):
-    frame = hostile("=").assign(first_name=['Rossi, "Jr"', "Anna\nMaria"])
+    frame = hostile("=").assign(first_name=['Rossi, "Jr"', "Anna\nMaria"], email=["a@example.it", "b@example.it"])
     header, *rows = list(csv.reader(io.StringIO(render(frame, fmt).data.decode("utf-8"))))
     col = header.index({"csv": "first_name", "klaviyo": "First Name", "mailchimp": "First Name",
                         "brevo": "FIRSTNAME"}[fmt])

@@ -17,7 +17,6 @@ Cells after as_of's period are not listed; the last listed cell of every cohort 
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -107,10 +106,6 @@ def _empty_table(split_by: str | None) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
 
 
-def _temp_name(prefix: str) -> str:
-    return f"_{prefix}_{uuid.uuid4().hex[:12]}"
-
-
 def cohort_table(
     con,
     *,
@@ -135,57 +130,39 @@ def cohort_table(
     if as_of is None:
         return _empty_table(split_by)
     params: dict = {"end": end_param(as_of)}
+    split_sql = None
     if split_by:
         params["none_label"] = NONE_LABEL
-    tmp = _temp_name("cohort_periods")
-    try:
-        con.execute(q.customer_periods_sql(table, tmp, period, split_by), params)
-        cells = fetch_df(con, q.cohort_cells_sql(tmp, bool(split_by)))
-        hist = fetch_df(con, q.cohort_histograms_sql(tmp, bool(split_by)))
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(tmp)}")
+        split_sql = first_order_segment_sql(table, split_by)
+    cells = fetch_df(con, q.cohort_cells_sql(table, period, split_sql), params)
     if cells.empty:
         return _empty_table(split_by)
-    return _assemble(cells, hist, period=period, mode=mode, as_of=as_of, segmented=bool(split_by))
+    return _assemble(cells, period=period, mode=mode, as_of=as_of, segmented=bool(split_by))
 
 
-def _assemble(
-    cells: pd.DataFrame, hist: pd.DataFrame, *, period: str, mode: str, as_of: date, segmented: bool
-) -> pd.DataFrame:
-    """Build the full grid (every cohort x period 0..as_of) from the sparse SQL aggregates."""
+def _spread(cells: pd.DataFrame, col: str, idx: np.ndarray, n: int, dtype: type = np.int64) -> np.ndarray:
+    """Column `col` of the sparse cells as a dense array over period indexes 0..n-1 (0 where absent)."""
+    out = np.zeros(n, dtype=dtype)
+    out[idx] = cells[col].to_numpy(dtype=dtype)
+    return out
+
+
+def _assemble(cells: pd.DataFrame, *, period: str, mode: str, as_of: date, segmented: bool) -> pd.DataFrame:
+    """Build the full grid (every cohort x period 0..as_of's period) from the sparse SQL cells."""
     asof_key = period_key(as_of, period)
     complete_last = is_complete(asof_key, period, as_of)
     keys = ["segment", "cp"] if segmented else ["cp"]
-    last = hist[hist["kind"] == "last"]
-    rep = hist[(hist["kind"] == "repeat") & hist["k"].notna()]
-    sizes = last.groupby(keys, sort=True)["customers"].sum()
-
     frames = []
-    for group, size in sizes.items():
+    for group, c in cells.groupby(keys, sort=True):
         group = group if isinstance(group, tuple) else (group,)
         cp = int(group[-1])
         n_periods = asof_key - cp + 1
-        k = np.arange(n_periods)
-        sel = np.ones(len(cells), dtype=bool)
-        sel_last = np.ones(len(last), dtype=bool)
-        sel_rep = np.ones(len(rep), dtype=bool)
-        for col, val in zip(keys, group, strict=True):
-            sel &= (cells[col] == val).to_numpy()
-            sel_last &= (last[col] == val).to_numpy()
-            sel_rep &= (rep[col] == val).to_numpy()
-        c = cells[sel]
-        on = np.zeros(n_periods, dtype=np.int64)
-        orders = np.zeros(n_periods, dtype=np.int64)
-        revenue = np.zeros(n_periods)
         idx = c["k"].to_numpy(dtype=np.int64)
-        on[idx] = c["active_customers"].to_numpy(dtype=np.int64)
-        orders[idx] = c["orders"].to_numpy(dtype=np.int64)
-        revenue[idx] = c["revenue"].to_numpy(dtype=float)
-        last_counts = np.zeros(n_periods, dtype=np.int64)
-        last_counts[last[sel_last]["k"].to_numpy(dtype=np.int64)] = last[sel_last]["customers"].to_numpy(dtype=np.int64)
-        rep_counts = np.zeros(n_periods, dtype=np.int64)
-        rep_counts[rep[sel_rep]["k"].to_numpy(dtype=np.int64)] = rep[sel_rep]["customers"].to_numpy(dtype=np.int64)
-        size = int(size)
+        on, orders, last_counts, rep_counts = (
+            _spread(c, col, idx, n_periods) for col in ("active_customers", "orders", "last_here", "repeaters")
+        )
+        revenue = _spread(c, "revenue", idx, n_periods, float)
+        size = int(on[0])  # every customer is active in their acquisition period
         # on_or_after: customers whose last active period index is >= k.
         active = on if mode == "on" else size - np.concatenate([[0], np.cumsum(last_counts)[:-1]])
         complete = np.ones(n_periods, dtype=bool)
@@ -193,7 +170,7 @@ def _assemble(
         frame = pd.DataFrame(
             {
                 "cohort": period_start(cp, period).isoformat(),
-                "period": k,
+                "period": np.arange(n_periods),
                 "cohort_size": size,
                 "active_customers": active,
                 "orders": orders,
@@ -275,12 +252,7 @@ def revenue_layer_cake(con, *, period: str = "month", as_of: date | None = None,
     cols = ["period_start", "cohort", "customers", "orders", "revenue"]
     if as_of is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    tmp = _temp_name("layer_cake")
-    try:
-        con.execute(q.customer_periods_sql(table, tmp, period, None), {"end": end_param(as_of)})
-        cake = fetch_df(con, q.layer_cake_sql(tmp))
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(tmp)}")
+    cake = fetch_df(con, q.layer_cake_sql(table, period), {"end": end_param(as_of)})
     if cake.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     cake["period_start"] = [period_start(k, period).isoformat() for k in cake["p"]]

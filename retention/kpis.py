@@ -28,7 +28,7 @@ from retention.benchmark_bands import judge_churn_risk_share, judge_clv_cac, jud
 from retention.cohorts import end_param, resolve_as_of
 from retention.errors import UserInputError
 from retention.periods import PERIODS, check_period, is_complete, period_key, period_start
-from retention.sql import fetch_all, fetch_df, quote_ident
+from retention.sql import fetch_df, quote_ident
 from retention.sql import kpis as q
 
 __all__ = ["compute_kpis", "what_if", "REPURCHASE_WINDOWS_DAYS"]
@@ -39,17 +39,14 @@ CLV_PREDICTED = "predicted_clv_given"
 
 
 @contextmanager
-def _order_tables(con, table: str, as_of: date) -> Iterator[tuple[str, str]]:
-    """Temp tables (numbered orders, customers) for one computation, dropped afterwards."""
-    suffix = uuid.uuid4().hex[:12]
-    orders, customers = f"_kpi_orders_{suffix}", f"_kpi_customers_{suffix}"
+def _history(con, table: str, as_of: date, period: str) -> Iterator[str]:
+    """A temp table of the orders up to as_of placed in their customer's history, dropped afterwards."""
+    name = f"_kpi_history_{uuid.uuid4().hex[:12]}"
     try:
-        con.execute(q.numbered_orders_sql(table, orders), {"end": end_param(as_of)})
-        con.execute(q.customers_sql(orders, customers))
-        yield orders, customers
+        con.execute(q.history_sql(table, name, period), {"end": end_param(as_of)})
+        yield name
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(orders)}")
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(customers)}")
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
 def _ratio(num, den) -> float | None:
@@ -60,18 +57,26 @@ def _float(x) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
-def _retention_series(con, orders: str, period: str, as_of: date) -> list[dict]:
-    rows = fetch_all(con, q.retention_series_sql(orders, period), {"as_of_key": period_key(as_of, period)})
-    return [
-        {
-            "period_start": period_start(p, period).isoformat(),
-            "customers_prev": int(prev),
-            "retained": int(kept),
-            "retention_rate": _ratio(kept, prev),
-            "complete": is_complete(p, period, as_of),
-        }
-        for p, prev, kept in rows
-    ]
+def _retention_series(activity: pd.DataFrame, period: str, as_of: date) -> list[dict]:
+    """Per period t after a period with customers: customers active in t-1 and of them active in t."""
+    active = dict(zip(activity["p"].astype(int), activity["active_customers"].astype(int), strict=True))
+    kept = dict(zip(activity["p"].astype(int), activity["retained_from_prev"].astype(int), strict=True))
+    last = period_key(as_of, period)
+    series = []
+    for prev_p in sorted(active):
+        t = prev_p + 1
+        if t > last:
+            break
+        series.append(
+            {
+                "period_start": period_start(t, period).isoformat(),
+                "customers_prev": active[prev_p],
+                "retained": kept.get(t, 0),
+                "retention_rate": _ratio(kept.get(t, 0), active[prev_p]),
+                "complete": is_complete(t, period, as_of),
+            }
+        )
+    return series
 
 
 def _month_key(value) -> int:
@@ -84,7 +89,7 @@ def _month_key(value) -> int:
 
 def _clv_cac(
     con,
-    customers: str,
+    history: str,
     *,
     cac: float | None,
     marketing_spend: pd.DataFrame | None,
@@ -109,7 +114,7 @@ def _clv_cac(
         if spend["spend"].isna().any() or (spend["spend"] < 0).any():
             raise UserInputError("Marketing spend must be a number of 0 or more for every month; fix the spend column.")
         spend = spend.groupby("acq_month", as_index=False)["spend"].sum()
-        acq = fetch_df(con, q.acquisition_sql(customers))
+        acq = fetch_df(con, q.acquisition_sql(history))
         merged = spend.merge(acq, on="acq_month", how="left").fillna({"new_customers": 0, "revenue": 0.0})
         by_cohort = []
         for row in merged.itertuples(index=False):
@@ -187,14 +192,14 @@ def compute_kpis(
             out["benchmarks"]["clv_cac"] = judge_clv_cac(None)
         return out
 
-    with _order_tables(con, table, as_of) as (orders, customers):
+    with _history(con, table, as_of, period) as history:
         params: dict = {"as_of": as_of}
         params.update({f"w{i}": w for i, w in enumerate(windows)})
-        s = fetch_df(con, q.summary_sql(customers, windows), params).iloc[0]
-        series = _retention_series(con, orders, period, as_of)
+        s = fetch_df(con, q.summary_sql(history, windows), params).iloc[0]
+        series = _retention_series(fetch_df(con, q.activity_sql(history)), period, as_of)
         n_customers = int(s["customers"]) if not pd.isna(s["customers"]) else 0
         hist_clv = _ratio(s["revenue"], n_customers) if n_customers else None
-        clv_cac = _clv_cac(con, customers, cac=cac, marketing_spend=marketing_spend, clv=clv, hist_clv=hist_clv)
+        clv_cac = _clv_cac(con, history, cac=cac, marketing_spend=marketing_spend, clv=clv, hist_clv=hist_clv)
 
     if n_customers == 0:
         out = _empty_kpis(period, windows)
@@ -353,11 +358,11 @@ def what_if(
     if as_of is None:
         result["notes"].append("No orders in the selection: widen the date range or remove filters.")
         return result
-    with _order_tables(con, table, as_of) as (orders, _customers):
-        monthly = fetch_df(con, q.monthly_activity_sql(orders))
-        series = pd.DataFrame(_retention_series(con, orders, "month", as_of))
-        first_year = fetch_df(con, q.first_year_repeat_sql(orders), {"as_of": as_of}).iloc[0]
-        totals = fetch_df(con, q.summary_sql(_customers, [])).iloc[0]
+    with _history(con, table, as_of, "month") as history:
+        monthly = fetch_df(con, q.activity_sql(history))
+        first_year = fetch_df(con, q.first_year_repeat_sql(history), {"as_of": as_of}).iloc[0]
+        totals = fetch_df(con, q.summary_sql(history, [])).iloc[0]
+    series = pd.DataFrame(_retention_series(monthly, "month", as_of))
 
     last_complete = period_key(as_of, "month") - (0 if is_complete(period_key(as_of, "month"), "month", as_of) else 1)
     window = monthly[(monthly["p"] <= last_complete) & (monthly["p"] > last_complete - WHAT_IF_HORIZON_MONTHS)]

@@ -7,7 +7,6 @@ an order's period index since acquisition is `key(order day) - key(first order d
 from __future__ import annotations
 
 from retention.sql import quote_ident
-from retention.sql.filters import first_order_segment_sql
 
 
 def period_key_sql(period: str, day: str) -> str:
@@ -43,68 +42,58 @@ WHERE order_date < CAST($end AS TIMESTAMP)
 GROUP BY customer_id, order_id"""
 
 
-def customer_periods_sql(table: str, target: str, period: str, split_by: str | None) -> str:
-    """CREATE TEMP TABLE target: one row per (customer, period with an order).
+def windowed_orders_sql(table: str, period: str) -> str:
+    """One row per order up to `$end`, with its place in the customer's history (one window pass).
 
-    Columns: customer_id, p (period key), cp (key of the customer's first period), n_orders,
-    revenue (net), and `segment` (the first-order attribute) when split_by is given.
-    Binds $end (and $none_label with split_by).
+    Columns: customer_id, order_id, order_day (DATE), revenue (net), p (period key of the order),
+    order_no (1 = first order; earliest line time, ties broken by order_id), cp (period key of the
+    first order), prev_p / next_p (period keys of the customer's previous / next order, NULL if none),
+    first_day (day of the first order), prev_day (day of the previous order).
     """
     key = period_key_sql(period, "order_day")
-    seg_join = seg_col = ""
-    if split_by:
-        seg_join = f"JOIN ({first_order_segment_sql(table, split_by)}) AS s ON s.customer_id = op.customer_id"
-        seg_col = ", s.segment"
     return f"""
-CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
-WITH o AS ({orders_sql(table)}),
-op AS (
-    SELECT customer_id, {key} AS p, CAST(count(*) AS BIGINT) AS n_orders, sum(revenue) AS revenue
-    FROM o
-    GROUP BY customer_id, p
-)
-SELECT op.customer_id, op.p, min(op.p) OVER (PARTITION BY op.customer_id) AS cp, op.n_orders, op.revenue{seg_col}
-FROM op {seg_join}"""
+SELECT customer_id, order_id, order_day, revenue, p,
+       row_number() OVER w AS order_no,
+       first_value(p) OVER w AS cp,
+       lag(p) OVER w AS prev_p,
+       lead(p) OVER w AS next_p,
+       first_value(order_day) OVER w AS first_day,
+       lag(order_day) OVER w AS prev_day
+FROM (SELECT o.*, {key} AS p FROM ({orders_sql(table)}) AS o) AS ok
+WINDOW w AS (PARTITION BY customer_id ORDER BY order_ts, order_id)"""
 
 
-def cohort_cells_sql(source: str, segmented: bool) -> str:
-    """Per (cohort key, period index): active customers, orders, revenue (net)."""
-    seg = "segment, " if segmented else ""
-    return f"""
-SELECT {seg}cp, p - cp AS k, CAST(count(*) AS BIGINT) AS active_customers,
-       CAST(sum(n_orders) AS BIGINT) AS orders, CAST(sum(revenue) AS DOUBLE) AS revenue
-FROM {quote_ident(source)}
-GROUP BY {seg}cp, k"""
+def cohort_cells_sql(table: str, period: str, split_sql: str | None) -> str:
+    """Per (cohort key cp, period index k), from one scan of the windowed orders:
 
-
-def cohort_histograms_sql(source: str, segmented: bool) -> str:
-    """Per cohort, how many customers had their LAST active period at index k (kind 'last'),
-    and their first repeat purchase at index k (kind 'repeat'; k NULL = never repeated).
-
-    A repeat purchase is a second order: in period 0 when the first period holds 2+ orders,
-    else the first later period with an order.
+    active_customers (customers with an order in the period: their first order of the period),
+    orders, revenue (net), repeaters (customers whose 2nd order falls in the period), last_here
+    (customers whose last order falls in the period). Binds $end (and $none_label with a split).
     """
-    seg = "segment, " if segmented else ""
+    seg = seg_join = ""
+    if split_sql:
+        seg = "s.segment, "
+        seg_join = f"JOIN ({split_sql}) AS s ON s.customer_id = w.customer_id"
     return f"""
-WITH per_customer AS (
-    SELECT {seg}customer_id, cp, max(p) - cp AS last_k,
-           min(CASE WHEN p > cp OR n_orders >= 2 THEN p END) - cp AS repeat_k
-    FROM {quote_ident(source)}
-    GROUP BY {seg}customer_id, cp
-)
-SELECT 'last' AS kind, {seg}cp, last_k AS k, CAST(count(*) AS BIGINT) AS customers
-FROM per_customer GROUP BY {seg}cp, last_k
-UNION ALL
-SELECT 'repeat' AS kind, {seg}cp, repeat_k AS k, CAST(count(*) AS BIGINT) AS customers
-FROM per_customer GROUP BY {seg}cp, repeat_k"""
+WITH w AS ({windowed_orders_sql(table, period)})
+SELECT {seg}w.cp, w.p - w.cp AS k,
+       CAST(sum(CASE WHEN w.prev_p IS NULL OR w.prev_p <> w.p THEN 1 ELSE 0 END) AS BIGINT) AS active_customers,
+       CAST(count(*) AS BIGINT) AS orders,
+       CAST(sum(w.revenue) AS DOUBLE) AS revenue,
+       CAST(sum(CASE WHEN w.order_no = 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeaters,
+       CAST(sum(CASE WHEN w.next_p IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS last_here
+FROM w {seg_join}
+GROUP BY {seg}w.cp, w.p - w.cp"""
 
 
-def layer_cake_sql(source: str) -> str:
-    """Per (cohort key, calendar period key): customers, orders, revenue (net)."""
+def layer_cake_sql(table: str, period: str) -> str:
+    """Per (cohort key cp, calendar period key p): active customers, orders, revenue (net). Binds $end."""
     return f"""
-SELECT cp, p, CAST(count(*) AS BIGINT) AS customers, CAST(sum(n_orders) AS BIGINT) AS orders,
-       CAST(sum(revenue) AS DOUBLE) AS revenue
-FROM {quote_ident(source)}
+WITH w AS ({windowed_orders_sql(table, period)})
+SELECT cp, p,
+       CAST(sum(CASE WHEN prev_p IS NULL OR prev_p <> p THEN 1 ELSE 0 END) AS BIGINT) AS customers,
+       CAST(count(*) AS BIGINT) AS orders, CAST(sum(revenue) AS DOUBLE) AS revenue
+FROM w
 GROUP BY cp, p"""
 
 

@@ -1,129 +1,93 @@
-"""SQL of the KPIs: an order-level table, a customer-level table, and their aggregates."""
+"""SQL of the KPIs: one pass that places every order in its customer's history, then small scans.
+
+`history_sql` materialises one row per order with integer and date columns only (the strings of
+customer and order ids are hashed once, in the first aggregation); every KPI is then a
+conditional aggregate over it, so the whole set costs one aggregation and one window pass.
+"""
 
 from __future__ import annotations
 
 from retention.sql import quote_ident
-from retention.sql.cohorts import orders_sql, period_key_sql
+from retention.sql.cohorts import period_key_sql, windowed_orders_sql
+
+FIRST_IN_PERIOD = "(prev_p IS NULL OR prev_p <> p)"
 
 
-def numbered_orders_sql(table: str, target: str) -> str:
-    """CREATE TEMP TABLE target: one row per order up to $end with its rank per customer.
+def history_sql(table: str, target: str, period: str) -> str:
+    """CREATE TEMP TABLE target: one row per order up to $end.
 
-    Columns: customer_id, order_id, order_day (DATE), revenue (net), order_no (1 = first order;
-    earliest line time, ties broken by order_id).
+    Columns: order_no (1 = first order of the customer), order_day, first_day (day of the customer's
+    first order), prev_day (day of their previous order), revenue (net), p / prev_p (period keys of
+    this order and of the customer's previous order).
     """
     return f"""
 CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
-SELECT customer_id, order_id, order_day, revenue,
-       row_number() OVER (PARTITION BY customer_id ORDER BY order_ts, order_id) AS order_no
-FROM ({orders_sql(table)}) AS o"""
+SELECT order_no, order_day, first_day, prev_day, revenue, p, prev_p
+FROM ({windowed_orders_sql(table, period)}) AS w"""
 
 
-def customers_sql(orders: str, target: str) -> str:
-    """CREATE TEMP TABLE target: one row per customer from the numbered orders.
-
-    Columns: customer_id, n_orders, revenue (net), first_day, day2, day3, day4 (days of the 2nd to
-    4th orders, NULL when there are fewer), acq_month (month key of the first order).
-    """
-    return f"""
-CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
-SELECT customer_id, CAST(count(*) AS BIGINT) AS n_orders, sum(revenue) AS revenue,
-       min(order_day) AS first_day,
-       min(CASE WHEN order_no = 2 THEN order_day END) AS day2,
-       min(CASE WHEN order_no = 3 THEN order_day END) AS day3,
-       min(CASE WHEN order_no = 4 THEN order_day END) AS day4,
-       {period_key_sql("month", "min(order_day)")} AS acq_month
-FROM {quote_ident(orders)}
-GROUP BY customer_id"""
-
-
-def summary_sql(customers: str, windows: list[int]) -> str:
-    """One row: totals, repeat buyers, median gaps (days), and per window w (binds $w<i>, $as_of):
-    customers observed >= w days since their first order, and of them those whose 2nd order came
-    within w days."""
+def summary_sql(history: str, windows: list[int]) -> str:
+    """One row: totals, repeat buyers, median gaps between orders (days), and per repurchase window
+    w (binds $w<i> and $as_of): customers whose first order is at least w days before as_of
+    (observed_i), and of them those whose 2nd order came within w days of the first (repurchased_i)."""
     parts = []
     for i, _w in enumerate(windows):
-        observed = f"date_diff('day', first_day, CAST($as_of AS DATE)) >= $w{i}"
-        parts.append(f"CAST(sum(CASE WHEN {observed} THEN 1 ELSE 0 END) AS BIGINT) AS observed_{i}")
         parts.append(
-            f"CAST(sum(CASE WHEN {observed} AND date_diff('day', first_day, day2) <= $w{i} THEN 1 ELSE 0 END) "
-            f"AS BIGINT) AS repurchased_{i}"
+            f"CAST(sum(CASE WHEN order_no = 1 AND date_diff('day', order_day, CAST($as_of AS DATE)) >= $w{i} "
+            f"THEN 1 ELSE 0 END) AS BIGINT) AS observed_{i}"
+        )
+        parts.append(
+            f"CAST(sum(CASE WHEN order_no = 2 AND date_diff('day', first_day, CAST($as_of AS DATE)) >= $w{i} "
+            f"AND date_diff('day', first_day, order_day) <= $w{i} THEN 1 ELSE 0 END) AS BIGINT) AS repurchased_{i}"
         )
     window_cols = (",\n       " + ",\n       ".join(parts)) if parts else ""
+    gaps = []
+    for n, name in ((2, "1_2"), (3, "2_3"), (4, "3_4")):
+        gaps.append(f"median(CASE WHEN order_no = {n} THEN date_diff('day', prev_day, order_day) END) AS days_{name}")
+        gaps.append(f"CAST(sum(CASE WHEN order_no = {n} THEN 1 ELSE 0 END) AS BIGINT) AS n_{name}")
     return f"""
-SELECT CAST(count(*) AS BIGINT) AS customers,
-       CAST(sum(n_orders) AS BIGINT) AS orders,
+SELECT CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS customers,
+       CAST(count(*) AS BIGINT) AS orders,
        sum(revenue) AS revenue,
-       CAST(sum(CASE WHEN n_orders >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_customers,
-       median(date_diff('day', first_day, day2)) AS days_1_2,
-       median(date_diff('day', day2, day3)) AS days_2_3,
-       median(date_diff('day', day3, day4)) AS days_3_4,
-       CAST(count(day2) AS BIGINT) AS n_1_2,
-       CAST(count(day3) AS BIGINT) AS n_2_3,
-       CAST(count(day4) AS BIGINT) AS n_3_4{window_cols}
-FROM {quote_ident(customers)}"""
+       CAST(sum(CASE WHEN order_no = 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_customers,
+       {", ".join(gaps)}{window_cols}
+FROM {quote_ident(history)}"""
 
 
-def retention_series_sql(orders: str, period: str) -> str:
-    """Per period key t: customers active in t-1 (customers_prev) and of them active in t (retained).
-
-    Only periods t up to $as_of_key are listed.
-    """
-    key = period_key_sql(period, "order_day")
+def activity_sql(history: str) -> str:
+    """Per period key p: customers active in p, and of them those whose previous order was in p - 1
+    (retained from the period before); plus new customers, revenue and repeat-order revenue (net)."""
     return f"""
-WITH active AS (
-    SELECT DISTINCT customer_id, {key} AS p FROM {quote_ident(orders)}
-)
-SELECT a.p + 1 AS p, CAST(count(*) AS BIGINT) AS customers_prev, CAST(count(b.customer_id) AS BIGINT) AS retained
-FROM active AS a
-LEFT JOIN active AS b ON b.customer_id = a.customer_id AND b.p = a.p + 1
-WHERE a.p + 1 <= $as_of_key
-GROUP BY a.p + 1
-ORDER BY 1"""
-
-
-def acquisition_sql(customers: str) -> str:
-    """Per acquisition month key: new customers and their net revenue to date."""
-    return f"""
-SELECT acq_month, CAST(count(*) AS BIGINT) AS new_customers, CAST(sum(revenue) AS DOUBLE) AS revenue
-FROM {quote_ident(customers)}
-GROUP BY acq_month
-ORDER BY acq_month"""
-
-
-def monthly_activity_sql(orders: str) -> str:
-    """Per calendar month key: active customers, new customers, net revenue, repeat-order revenue."""
-    key = period_key_sql("month", "order_day")
-    return f"""
-SELECT {key} AS p,
-       CAST(count(DISTINCT customer_id) AS BIGINT) AS active_customers,
+SELECT p,
+       CAST(sum(CASE WHEN {FIRST_IN_PERIOD} THEN 1 ELSE 0 END) AS BIGINT) AS active_customers,
+       CAST(sum(CASE WHEN {FIRST_IN_PERIOD} AND prev_p = p - 1 THEN 1 ELSE 0 END) AS BIGINT) AS retained_from_prev,
        CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers,
        CAST(sum(revenue) AS DOUBLE) AS revenue,
        CAST(sum(CASE WHEN order_no > 1 THEN revenue ELSE 0 END) AS DOUBLE) AS repeat_revenue
-FROM {quote_ident(orders)}
+FROM {quote_ident(history)}
+GROUP BY p
+ORDER BY p"""
+
+
+def acquisition_sql(history: str) -> str:
+    """Per acquisition month key: new customers and the net revenue of all their orders to date."""
+    return f"""
+SELECT {period_key_sql("month", "first_day")} AS acq_month,
+       CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers,
+       CAST(sum(revenue) AS DOUBLE) AS revenue
+FROM {quote_ident(history)}
 GROUP BY 1
 ORDER BY 1"""
 
 
-def first_year_repeat_sql(orders: str) -> str:
-    """Over customers observed >= 365 days (binds $as_of): how many, how many made a repeat order
-    within 365 days of the first, and the net revenue of those repeat orders."""
+def first_year_repeat_sql(history: str) -> str:
+    """Over customers whose first order is at least 365 days before $as_of: how many (observed), how
+    many made a 2nd order within 365 days of the first (repeaters), and the net revenue of all their
+    repeat orders within those 365 days (repeat_revenue)."""
+    seen = "date_diff('day', first_day, CAST($as_of AS DATE)) >= 365"
+    within = "date_diff('day', first_day, order_day) <= 365"
     return f"""
-WITH o AS (
-    SELECT o.customer_id, o.order_no, o.order_day, o.revenue,
-           min(o.order_day) OVER (PARTITION BY o.customer_id) AS first_day
-    FROM {quote_ident(orders)} AS o
-),
-c AS (
-    SELECT customer_id,
-           sum(CASE WHEN order_no > 1 AND date_diff('day', first_day, order_day) <= 365 THEN revenue ELSE 0 END)
-               AS repeat_revenue,
-           max(CASE WHEN order_no > 1 AND date_diff('day', first_day, order_day) <= 365 THEN 1 ELSE 0 END)
-               AS repeated
-    FROM o
-    WHERE date_diff('day', first_day, CAST($as_of AS DATE)) >= 365
-    GROUP BY customer_id
-)
-SELECT CAST(count(*) AS BIGINT) AS observed, CAST(sum(repeated) AS BIGINT) AS repeaters,
-       CAST(sum(repeat_revenue) AS DOUBLE) AS repeat_revenue
-FROM c"""
+SELECT CAST(sum(CASE WHEN order_no = 1 AND {seen} THEN 1 ELSE 0 END) AS BIGINT) AS observed,
+       CAST(sum(CASE WHEN order_no = 2 AND {seen} AND {within} THEN 1 ELSE 0 END) AS BIGINT) AS repeaters,
+       CAST(sum(CASE WHEN order_no > 1 AND {seen} AND {within} THEN revenue ELSE 0 END) AS DOUBLE) AS repeat_revenue
+FROM {quote_ident(history)}"""

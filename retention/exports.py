@@ -407,7 +407,9 @@ def _column_letter(i: int) -> str:
 
 
 def _xlsx_text_cells(s: pd.Series, refs: pd.Series) -> pd.Series:
-    """Inline-string cells with their reference (`A2`); missing values give no cell at all."""
+    """Inline-string cells with their reference (`A2`); missing values give no cell at all.
+
+    `s` and `refs` share a RangeIndex (the rows of one chunk)."""
     text = (
         s.astype("string")
         .str.replace(_XML_ILLEGAL, "", regex=True)
@@ -415,7 +417,7 @@ def _xlsx_text_cells(s: pd.Series, refs: pd.Series) -> pd.Series:
         .str.replace("<", "&lt;", regex=False)
         .str.replace(">", "&gt;", regex=False)
     )
-    cells = '<c r="' + refs + '" t="inlineStr"><is><t xml:space="preserve">' + text.to_numpy() + "</t></is></c>"
+    cells = '<c r="' + refs + '" t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
     return cells.fillna("")
 
 
@@ -423,7 +425,7 @@ def _xlsx_number_cells(s: pd.Series, refs: pd.Series) -> pd.Series:
     values = pd.to_numeric(s, errors="coerce")
     finite = values.where(np.isfinite(values.astype("float64")))
     text = finite.astype("Int64").astype("string") if pd.api.types.is_integer_dtype(s) else finite.astype("string")
-    return ('<c r="' + refs + '"><v>' + text.to_numpy() + "</v></c>").fillna("")
+    return ('<c r="' + refs + '"><v>' + text + "</v></c>").fillna("")
 
 
 def write_xlsx(frame: pd.DataFrame, c: Contacts, *, chunk_rows: int = 50_000) -> ExportResult:

@@ -193,3 +193,9 @@ def test_audience_written_in_several_formats_validates_once_and_drops_holdout():
     assert meta.loc[0, "email"] == expected
     assert len(read(to_bytes(aud, "csv"))) == 3
     assert len(aud._contacts) == 1
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_columns_entirely_missing_are_written_empty(fmt: str):
+    frame = customers().assign(first_name=None, last_name=None, city=None, predicted_clv=float("nan"))
+    assert render(frame, fmt).rows == 3

@@ -198,4 +198,4 @@ def test_audience_written_in_several_formats_validates_once_and_drops_holdout():
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_columns_entirely_missing_are_written_empty(fmt: str):
     frame = customers().assign(first_name=None, last_name=None, city=None, predicted_clv=float("nan"))
-    assert render(frame, fmt).rows == 3
+    assert render(frame, fmt).rows == (2 if fmt == "mailchimp" else 3)  # Mailchimp needs the email c3 lacks

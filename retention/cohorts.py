@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import UserInputError
+from retention.history import order_history
 from retention.periods import check_period, is_complete, period_key, period_start
 from retention.sql import cohorts as q
 from retention.sql import fetch_df, fetch_one, quote_ident
@@ -129,12 +130,12 @@ def cohort_table(
     as_of = resolve_as_of(con, table, as_of)
     if as_of is None:
         return _empty_table(split_by)
-    params: dict = {"end": end_param(as_of)}
+    params: dict = {"as_of": as_of}
     split_sql = None
     if split_by:
         params["none_label"] = NONE_LABEL
         split_sql = first_order_segment_sql(table, split_by)
-    cells = fetch_df(con, q.cohort_cells_sql(table, period, split_sql), params)
+    cells = fetch_df(con, q.cohort_cells_sql(order_history(con, table), period, split_sql), params)
     if cells.empty:
         return _empty_table(split_by)
     return _assemble(cells, period=period, mode=mode, as_of=as_of, segmented=bool(split_by))
@@ -252,7 +253,7 @@ def revenue_layer_cake(con, *, period: str = "month", as_of: date | None = None,
     cols = ["period_start", "cohort", "customers", "orders", "revenue"]
     if as_of is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    cake = fetch_df(con, q.layer_cake_sql(table, period), {"end": end_param(as_of)})
+    cake = fetch_df(con, q.layer_cake_sql(order_history(con, table), period), {"as_of": as_of})
     if cake.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     cake["period_start"] = [period_start(k, period).isoformat() for k in cake["p"]]

@@ -17,18 +17,16 @@ Definitions (orders up to `as_of`, default the last order day; revenue is net):
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
 
 from retention.benchmark_bands import judge_churn_risk_share, judge_clv_cac, judge_repeat_purchase_rate
-from retention.cohorts import end_param, resolve_as_of
+from retention.cohorts import resolve_as_of
 from retention.errors import UserInputError
+from retention.history import order_history
 from retention.periods import PERIODS, check_period, is_complete, period_key, period_start
-from retention.sql import fetch_df, quote_ident
+from retention.sql import fetch_df
 from retention.sql import kpis as q
 
 __all__ = ["compute_kpis", "what_if", "REPURCHASE_WINDOWS_DAYS"]
@@ -36,17 +34,6 @@ __all__ = ["compute_kpis", "what_if", "REPURCHASE_WINDOWS_DAYS"]
 REPURCHASE_WINDOWS_DAYS: tuple[int, ...] = (30, 60, 90, 180, 365)
 CLV_HISTORICAL = "historical_average_revenue_per_customer"
 CLV_PREDICTED = "predicted_clv_given"
-
-
-@contextmanager
-def _history(con, table: str, as_of: date, period: str) -> Iterator[str]:
-    """A temp table of the orders up to as_of placed in their customer's history, dropped afterwards."""
-    name = f"_kpi_history_{uuid.uuid4().hex[:12]}"
-    try:
-        con.execute(q.history_sql(table, name, period), {"end": end_param(as_of)})
-        yield name
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
 def _ratio(num, den) -> float | None:
@@ -90,6 +77,7 @@ def _month_key(value) -> int:
 def _clv_cac(
     con,
     history: str,
+    as_of: date,
     *,
     cac: float | None,
     marketing_spend: pd.DataFrame | None,
@@ -114,7 +102,7 @@ def _clv_cac(
         if spend["spend"].isna().any() or (spend["spend"] < 0).any():
             raise UserInputError("Marketing spend must be a number of 0 or more for every month; fix the spend column.")
         spend = spend.groupby("acq_month", as_index=False)["spend"].sum()
-        acq = fetch_df(con, q.acquisition_sql(history))
+        acq = fetch_df(con, q.acquisition_sql(history), {"as_of": as_of})
         merged = spend.merge(acq, on="acq_month", how="left").fillna({"new_customers": 0, "revenue": 0.0})
         by_cohort = []
         for row in merged.itertuples(index=False):
@@ -192,14 +180,14 @@ def compute_kpis(
             out["benchmarks"]["clv_cac"] = judge_clv_cac(None)
         return out
 
-    with _history(con, table, as_of, period) as history:
-        params: dict = {"as_of": as_of}
-        params.update({f"w{i}": w for i, w in enumerate(windows)})
-        s = fetch_df(con, q.summary_sql(history, windows), params).iloc[0]
-        series = _retention_series(fetch_df(con, q.activity_sql(history)), period, as_of)
-        n_customers = int(s["customers"]) if not pd.isna(s["customers"]) else 0
-        hist_clv = _ratio(s["revenue"], n_customers) if n_customers else None
-        clv_cac = _clv_cac(con, history, cac=cac, marketing_spend=marketing_spend, clv=clv, hist_clv=hist_clv)
+    history = order_history(con, table)
+    params: dict = {"as_of": as_of}
+    params.update({f"w{i}": w for i, w in enumerate(windows)})
+    s = fetch_df(con, q.summary_sql(history, windows), params).iloc[0]
+    series = _retention_series(fetch_df(con, q.activity_sql(history, period), {"as_of": as_of}), period, as_of)
+    n_customers = int(s["customers"]) if not pd.isna(s["customers"]) else 0
+    hist_clv = _ratio(s["revenue"], n_customers) if n_customers else None
+    clv_cac = _clv_cac(con, history, as_of, cac=cac, marketing_spend=marketing_spend, clv=clv, hist_clv=hist_clv)
 
     if n_customers == 0:
         out = _empty_kpis(period, windows)
@@ -358,10 +346,10 @@ def what_if(
     if as_of is None:
         result["notes"].append("No orders in the selection: widen the date range or remove filters.")
         return result
-    with _history(con, table, as_of, "month") as history:
-        monthly = fetch_df(con, q.activity_sql(history))
-        first_year = fetch_df(con, q.first_year_repeat_sql(history), {"as_of": as_of}).iloc[0]
-        totals = fetch_df(con, q.summary_sql(history, [])).iloc[0]
+    history = order_history(con, table)
+    monthly = fetch_df(con, q.activity_sql(history, "month"), {"as_of": as_of})
+    first_year = fetch_df(con, q.first_year_repeat_sql(history), {"as_of": as_of}).iloc[0]
+    totals = fetch_df(con, q.summary_sql(history, []), {"as_of": as_of}).iloc[0]
     series = pd.DataFrame(_retention_series(monthly, "month", as_of))
 
     last_complete = period_key(as_of, "month") - (0 if is_complete(period_key(as_of, "month"), "month", as_of) else 1)

@@ -42,59 +42,98 @@ WHERE order_date < CAST($end AS TIMESTAMP)
 GROUP BY customer_id, order_id"""
 
 
-def windowed_orders_sql(table: str, period: str) -> str:
-    """One row per order up to `$end`, with its place in the customer's history (one window pass).
-
-    Columns: customer_id, order_id, order_day (DATE), revenue (net), p (period key of the order),
-    order_no (1 = first order; earliest line time, ties broken by order_id), cp (period key of the
-    first order), prev_p / next_p (period keys of the customer's previous / next order, NULL if none),
-    first_day (day of the first order), prev_day (day of the previous order).
-    """
-    key = period_key_sql(period, "order_day")
+def fingerprint_sql(table: str) -> str:
+    """One row (lines, digest): the number of order lines and an order-insensitive digest of their
+    (customer_id, order_id, order_date, revenue); any change of the table's rows changes it."""
     return f"""
-SELECT customer_id, order_id, order_day, revenue, p,
+SELECT CAST(count(*) AS BIGINT) AS n_lines,
+       CAST(sum(hash(customer_id, order_id, order_date, revenue)) AS VARCHAR) AS digest
+FROM {quote_ident(table)}"""
+
+
+def temp_tables_sql() -> str:
+    """Names of the connection's temporary tables."""
+    return "SELECT table_name FROM information_schema.tables WHERE table_type = 'LOCAL TEMPORARY'"
+
+
+def history_sql(table: str, target: str) -> str:
+    """CREATE TEMP TABLE target: one row per order, placed in its customer's history (one window pass).
+
+    An order is a distinct (customer_id, order_id); its day is the day of its earliest line; its
+    revenue the net sum of its lines. Columns: customer_id, order_no (1 = first order; ties in time
+    broken by order_id), order_day, first_day (day of the customer's first order), prev_day / next_day
+    (days of the customer's previous / next order, NULL if none), revenue (net). Nothing in it depends
+    on a period or on as_of: queries filter `order_day <= as_of` (the rank of an order does not
+    depend on later orders) and derive period keys from the days.
+    """
+    return f"""
+CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
+SELECT customer_id,
        row_number() OVER w AS order_no,
-       first_value(p) OVER w AS cp,
-       lag(p) OVER w AS prev_p,
-       lead(p) OVER w AS next_p,
+       order_day,
        first_value(order_day) OVER w AS first_day,
-       lag(order_day) OVER w AS prev_day
-FROM (SELECT o.*, {key} AS p FROM ({orders_sql(table)}) AS o) AS ok
+       lag(order_day) OVER w AS prev_day,
+       lead(order_day) OVER w AS next_day,
+       CAST(revenue AS DECIMAL(18,2)) AS revenue
+FROM (
+    SELECT customer_id, order_id, min(order_date) AS order_ts, CAST(min(order_date) AS DATE) AS order_day,
+           sum(CAST(revenue AS DECIMAL(18,2))) AS revenue
+    FROM {quote_ident(table)}
+    GROUP BY customer_id, order_id
+) AS o
 WINDOW w AS (PARTITION BY customer_id ORDER BY order_ts, order_id)"""
 
 
-def cohort_cells_sql(table: str, period: str, split_sql: str | None) -> str:
-    """Per (cohort key cp, period index k), from one scan of the windowed orders:
+def scoped_history_sql(history: str, period: str) -> str:
+    """SELECT over the history up to $as_of (DATE) with period keys: order_no, order_day, first_day,
+    prev_day, revenue, p (this order), prev_p (previous order), cp (first order), is_last (1 when it
+    is the customer's last order up to as_of), customer_id."""
+    return f"""
+SELECT customer_id, order_no, order_day, first_day, prev_day, revenue,
+       {period_key_sql(period, "order_day")} AS p,
+       {period_key_sql(period, "prev_day")} AS prev_p,
+       {period_key_sql(period, "first_day")} AS cp,
+       CASE WHEN next_day IS NULL OR next_day > CAST($as_of AS DATE) THEN 1 ELSE 0 END AS is_last
+FROM {quote_ident(history)}
+WHERE order_day <= CAST($as_of AS DATE)"""
 
-    active_customers (customers with an order in the period: their first order of the period),
-    orders, revenue (net), repeaters (customers whose 2nd order falls in the period), last_here
-    (customers whose last order falls in the period). Binds $end (and $none_label with a split).
+
+FIRST_IN_PERIOD = "(w.prev_p IS NULL OR w.prev_p <> w.p)"
+
+
+def cohort_cells_sql(history: str, period: str, split_sql: str | None) -> str:
+    """Per (cohort key cp, period index k), from one scan of the order history up to $as_of:
+
+    active_customers (customers with an order in the period, counted at their first order of the
+    period), orders, revenue (net), repeaters (customers whose 2nd order falls in the period),
+    last_here (customers whose last order up to as_of falls in the period). Binds $as_of (and
+    $none_label with a split).
     """
     seg = seg_join = ""
     if split_sql:
         seg = "s.segment, "
         seg_join = f"JOIN ({split_sql}) AS s ON s.customer_id = w.customer_id"
     return f"""
-WITH w AS ({windowed_orders_sql(table, period)})
+WITH w AS ({scoped_history_sql(history, period)})
 SELECT {seg}w.cp, w.p - w.cp AS k,
-       CAST(sum(CASE WHEN w.prev_p IS NULL OR w.prev_p <> w.p THEN 1 ELSE 0 END) AS BIGINT) AS active_customers,
+       CAST(sum(CASE WHEN {FIRST_IN_PERIOD} THEN 1 ELSE 0 END) AS BIGINT) AS active_customers,
        CAST(count(*) AS BIGINT) AS orders,
        CAST(sum(w.revenue) AS DOUBLE) AS revenue,
        CAST(sum(CASE WHEN w.order_no = 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeaters,
-       CAST(sum(CASE WHEN w.next_p IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS last_here
+       CAST(sum(w.is_last) AS BIGINT) AS last_here
 FROM w {seg_join}
 GROUP BY {seg}w.cp, w.p - w.cp"""
 
 
-def layer_cake_sql(table: str, period: str) -> str:
-    """Per (cohort key cp, calendar period key p): active customers, orders, revenue (net). Binds $end."""
+def layer_cake_sql(history: str, period: str) -> str:
+    """Per (cohort key cp, calendar period key p): active customers, orders, revenue (net). Binds $as_of."""
     return f"""
-WITH w AS ({windowed_orders_sql(table, period)})
-SELECT cp, p,
-       CAST(sum(CASE WHEN prev_p IS NULL OR prev_p <> p THEN 1 ELSE 0 END) AS BIGINT) AS customers,
-       CAST(count(*) AS BIGINT) AS orders, CAST(sum(revenue) AS DOUBLE) AS revenue
+WITH w AS ({scoped_history_sql(history, period)})
+SELECT w.cp, w.p,
+       CAST(sum(CASE WHEN {FIRST_IN_PERIOD} THEN 1 ELSE 0 END) AS BIGINT) AS customers,
+       CAST(count(*) AS BIGINT) AS orders, CAST(sum(w.revenue) AS DOUBLE) AS revenue
 FROM w
-GROUP BY cp, p"""
+GROUP BY w.cp, w.p"""
 
 
 def cell_customers_sql(table: str, period: str, segmented_sql: str | None) -> str:

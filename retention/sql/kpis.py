@@ -1,32 +1,17 @@
-"""SQL of the KPIs: one pass that places every order in its customer's history, then small scans.
+"""SQL of the KPIs: conditional aggregates over the order history (sql/cohorts.py `history_sql`).
 
-`history_sql` materialises one row per order with integer and date columns only (the strings of
-customer and order ids are hashed once, in the first aggregation); every KPI is then a
-conditional aggregate over it, so the whole set costs one aggregation and one window pass.
+Every query reads the history up to $as_of (`scoped_history_sql`), so the whole KPI set costs
+a few scans of one row per order once the history exists.
 """
 
 from __future__ import annotations
 
-from retention.sql import quote_ident
-from retention.sql.cohorts import period_key_sql, windowed_orders_sql
+from retention.sql.cohorts import scoped_history_sql
 
 FIRST_IN_PERIOD = "(prev_p IS NULL OR prev_p <> p)"
 
 
-def history_sql(table: str, target: str, period: str) -> str:
-    """CREATE TEMP TABLE target: one row per order up to $end.
-
-    Columns: order_no (1 = first order of the customer), order_day, first_day (day of the customer's
-    first order), prev_day (day of their previous order), revenue (net), p / prev_p (period keys of
-    this order and of the customer's previous order).
-    """
-    return f"""
-CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
-SELECT order_no, order_day, first_day, prev_day, revenue, p, prev_p
-FROM ({windowed_orders_sql(table, period)}) AS w"""
-
-
-def summary_sql(history: str, windows: list[int]) -> str:
+def summary_sql(history: str, windows: list[int], period: str = "month") -> str:  # binds $as_of
     """One row: totals, repeat buyers, median gaps between orders (days), and per repurchase window
     w (binds $w<i> and $as_of): customers whose first order is at least w days before as_of
     (observed_i), and of them those whose 2nd order came within w days of the first (repurchased_i)."""
@@ -51,10 +36,10 @@ SELECT CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS customer
        sum(revenue) AS revenue,
        CAST(sum(CASE WHEN order_no = 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_customers,
        {", ".join(gaps)}{window_cols}
-FROM {quote_ident(history)}"""
+FROM ({scoped_history_sql(history, period)}) AS h"""
 
 
-def activity_sql(history: str) -> str:
+def activity_sql(history: str, period: str) -> str:
     """Per period key p: customers active in p, and of them those whose previous order was in p - 1
     (retained from the period before); plus new customers, revenue and repeat-order revenue (net)."""
     return f"""
@@ -64,23 +49,23 @@ SELECT p,
        CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers,
        CAST(sum(revenue) AS DOUBLE) AS revenue,
        CAST(sum(CASE WHEN order_no > 1 THEN revenue ELSE 0 END) AS DOUBLE) AS repeat_revenue
-FROM {quote_ident(history)}
+FROM ({scoped_history_sql(history, period)}) AS h
 GROUP BY p
 ORDER BY p"""
 
 
-def acquisition_sql(history: str) -> str:
+def acquisition_sql(history: str, period: str = "month") -> str:
     """Per acquisition month key: new customers and the net revenue of all their orders to date."""
     return f"""
-SELECT {period_key_sql("month", "first_day")} AS acq_month,
+SELECT year(first_day) * 12 + month(first_day) - 1 AS acq_month,
        CAST(sum(CASE WHEN order_no = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers,
        CAST(sum(revenue) AS DOUBLE) AS revenue
-FROM {quote_ident(history)}
+FROM ({scoped_history_sql(history, period)}) AS h
 GROUP BY 1
 ORDER BY 1"""
 
 
-def first_year_repeat_sql(history: str) -> str:
+def first_year_repeat_sql(history: str, period: str = "month") -> str:
     """Over customers whose first order is at least 365 days before $as_of: how many (observed), how
     many made a 2nd order within 365 days of the first (repeaters), and the net revenue of all their
     repeat orders within those 365 days (repeat_revenue)."""
@@ -90,4 +75,4 @@ def first_year_repeat_sql(history: str) -> str:
 SELECT CAST(sum(CASE WHEN order_no = 1 AND {seen} THEN 1 ELSE 0 END) AS BIGINT) AS observed,
        CAST(sum(CASE WHEN order_no = 2 AND {seen} AND {within} THEN 1 ELSE 0 END) AS BIGINT) AS repeaters,
        CAST(sum(CASE WHEN order_no > 1 AND {seen} AND {within} THEN revenue ELSE 0 END) AS DOUBLE) AS repeat_revenue
-FROM {quote_ident(history)}"""
+FROM ({scoped_history_sql(history, period)}) AS h"""

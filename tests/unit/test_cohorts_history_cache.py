@@ -1,0 +1,60 @@
+"""The cached order history follows the rows of its table: new rows, another table, eviction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from _orders_handmade import handmade_connection
+
+from retention.cohorts import cohort_table
+from retention.filters import Filters, apply_filters
+from retention.history import MAX_CACHED, PREFIX, clear_history_cache, order_history
+from retention.kpis import compute_kpis
+
+
+def cached(con):
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return [r[0] for r in rows if r[0].startswith(PREFIX)]
+
+
+def test_history_is_reused_until_the_rows_change():
+    con = handmade_connection()
+    first = order_history(con)
+    assert order_history(con) == first
+    assert compute_kpis(con)["orders"] == 8
+    con.execute(
+        "INSERT INTO orders (order_id, customer_id, order_date, revenue) "
+        "VALUES ('E1', 'E', TIMESTAMP '2024-04-15 10:00:00', 9.50)"
+    )
+    assert order_history(con) != first
+    k = compute_kpis(con)
+    assert (k["customers"], k["orders"], k["revenue"]) == (5, 9, 210.0)
+    # Changing a value (not the count) is seen too.
+    con.execute("UPDATE orders SET revenue = 10.50 WHERE order_id = 'E1'")
+    assert compute_kpis(con)["revenue"] == 211.0
+
+
+def test_filtered_copy_reusing_a_name_gets_its_own_history():
+    con = handmade_connection()
+    scope = apply_filters(con, Filters(countries=("DE",)))
+    assert compute_kpis(con, table=scope)["customers"] == 1
+    scope = apply_filters(con, Filters(countries=("IT",)))
+    assert compute_kpis(con, table=scope)["customers"] == 2
+
+
+def test_on_or_after_respects_as_of_with_a_cached_history():
+    con = handmade_connection()
+    cohort_table(con)  # history built on all orders
+    t = cohort_table(con, mode="on_or_after", as_of=date(2024, 2, 29))
+    jan = t[t["cohort"] == "2024-01-01"]
+    # By 29 February, A's last order seen is in January and B's in February.
+    assert jan["active_customers"].tolist() == [2, 1]
+
+
+def test_at_most_max_cached_histories_are_kept():
+    con = handmade_connection()
+    for code in ("IT", "DE", "FR", "XX", "IT"):
+        order_history(con, apply_filters(con, Filters(countries=(code,)), target=f"scope_{code}"))
+    assert len(cached(con)) == MAX_CACHED
+    clear_history_cache(con)
+    assert cached(con) == []

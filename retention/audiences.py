@@ -274,7 +274,8 @@ def build_audience(
                 f"{int(no_consent.sum())} members did not accept marketing; ad platforms' EU rules ask for consent"
             )
 
-    members = customers[selected].copy()
+    # A frame that already went through here (or any "segment"/"holdout" column) is re-labelled.
+    members = customers[selected].drop(columns=[c for c in ("segment", "holdout") if c in customers.columns])
     if col in members.columns:
         members.insert(1 if "customer_id" in members.columns else 0, "segment", members[col].astype("string"))
     else:

@@ -132,3 +132,10 @@ def test_segment_names_match_ignoring_case_and_spaces():
     aud = build_audience(frame, by="lifecycle", segments=["at_risk", "loyal-high value"], include_no_consent=True)
     assert len(aud.members) == 6
     assert set(aud.members["segment"]) == {"At risk", "Loyal high-value"}
+
+
+def test_an_audience_can_be_rebuilt_from_its_own_members():
+    first = build_audience(customers(), by="lifecycle", segments=None, include_no_consent=True, holdout=0.1)
+    again = build_audience(first.members, by="churn_risk", segments=["high"], include_no_consent=True, holdout=0.0)
+    assert set(again.members["segment"]) == {"high"}
+    assert not again.members["holdout"].any()

@@ -24,6 +24,7 @@ from retention.ingest.cleaning import (
     FileSettings,
     build_stage_sql,
     decide_comma_decimal,
+    decide_date_formats,
     decide_day_first,
 )
 from retention.ingest.formats import GENERIC, ExportFormat, recognise_format
@@ -192,6 +193,7 @@ def _settings(con, pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str],
     if date_col:
         default = True if fmt.day_first is None else fmt.day_first
         settings.day_first, settings.dates_ambiguous = decide_day_first([r[0] for r in rows], default)
+        settings.iso_dates, settings.date_formats = decide_date_formats([r[0] for r in rows], settings.day_first)
     offset = 1 if date_col else 0
     money_values = [v for r in rows for v in r[offset:] if v]
     settings.comma_decimal = decide_comma_decimal(money_values, default=italian)
@@ -333,19 +335,25 @@ def load_orders(
                     "by the name in the Customer column; two people with the same name count as one."
                 )
         step(0.8, "Checking identities and duplicates")
-        q.combine_stages(con, stages)
-        # one file of order lines cannot hold duplicates under the rule of `classify`: skip the work
+        work = q.combine_stages(con, stages)
+        stages = [] if work != stages[0] else stages
+        if any_customer_id and any_email:
+            q.join_guests_to_accounts(con, work)
+        # one file of order lines cannot hold duplicates under the rule of `mark_duplicates`
         line_files = [bool({"product_id", "product_name"} & f["mapping"].keys()) for f in files_info]
-        q.classify(con, join_guests=any_customer_id and any_email, dedupe=not (len(line_files) == 1 and line_files[0]))
-        q.write_outputs(con)
+        if not (len(line_files) == 1 and line_files[0]):
+            q.mark_duplicates(con, work)
+        ledger = q.ledger_rows(con, work)
+        q.write_outputs(con, work)
         step(0.9, "Summing up")
-        ledger = q.ledger_rows(con)
         orders_n, customers_n, revenue, dmin, dmax = q.kept_summary(con)
         zero_orders = q.zero_value_orders(con)
         cur = q.currencies(con)
-        q.drop_work_tables(con, stages)
         if rejected_path:
             q.copy_rejected_csv(con, rejected_path)
+    except BaseException:
+        q.drop_work_tables(con, stages)
+        raise
     finally:
         for pf in prepared:
             pf.cleanup()

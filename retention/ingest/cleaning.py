@@ -46,6 +46,39 @@ class FileSettings:
     day_first: bool = True
     dates_ambiguous: bool = False  # every slash date had day and month <= 12
     comma_decimal: bool = False
+    iso_dates: bool = False  # the sample has ISO dates: cast them first
+    date_formats: tuple[str, ...] = ()  # strptime formats seen in the sample, tried next
+
+
+_SLASH_FULL = re.compile(
+    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:( )(\d{1,2}):(\d{2})(:\d{2})?)?$"
+)
+
+
+def decide_date_formats(values: list[str], day_first: bool) -> tuple[bool, tuple[str, ...]]:
+    """(ISO seen, strptime formats seen) in sample dates: the fast path of `timestamp_expr`."""
+    iso, formats = False, []
+    for v in values:
+        v = (v or "").strip()
+        if re.match(r"^\d{4}-\d{2}-\d{2}", v):
+            iso = True
+            continue
+        if re.match(r"^\d{8}$", v):
+            fmt = "%Y%m%d"
+        else:
+            m = _SLASH_FULL.match(v)
+            if not m:
+                continue
+            sep = m.group(2)
+            first, second = ("%d", "%m") if day_first else ("%m", "%d")
+            fmt = f"{first}{sep}{second}{sep}{'%Y' if len(m.group(4)) == 4 else '%y'}"
+            if m.group(5):
+                fmt += " %H:%M" + (":%S" if m.group(8) else "")
+        if fmt not in formats:
+            formats.append(fmt)
+        if len(formats) >= 4:
+            break
+    return iso, tuple(formats)
 
 
 def decide_day_first(values: list[str], default: bool = True) -> tuple[bool, bool]:
@@ -125,8 +158,9 @@ def build_stage_sql(
     if "quantity" in col:
         exprs["quantity"] = q.double_expr(col["quantity"], comma)
     if "order_date" in col:
-        pre["_dparts"] = q.date_parts_expr(col["order_date"])
-        exprs["order_date"] = q.timestamp_expr(col["order_date"], "_dparts", settings.day_first)
+        exprs["order_date"] = q.timestamp_expr(
+            col["order_date"], settings.day_first, settings.date_formats, settings.iso_dates
+        )
         exprs["_date_text"] = q.text_expr(col["order_date"])
     else:
         exprs["order_date"] = "CAST(NULL AS TIMESTAMP)"

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retention.schema import FIELDS, ORDERS_TABLE, REJECTED_TABLE, orders_ddl
+from retention.schema import FIELDS, ORDERS_TABLE, PROVENANCE, REJECTED_TABLE
 from retention.sql import fetch_all, quote_ident
 
 STAGE_PREFIX = "_ingest_stage_"
-ALL_TABLE = "_ingest_all"
-CLASSIFIED_TABLE = "_ingest_classified"
 
 REASON_CANCELLED = "cancelled or failed"
 REASON_TEST = "test order"
@@ -76,8 +74,15 @@ def number_text_expr(col: str, comma_decimal: bool) -> str:
 
 
 def money_expr(col: str, comma_decimal: bool) -> str:
-    """DECIMAL(18,2) amount or NULL: handles '€ 1.234,56', '1,234.56 USD', '-12.5'."""
-    return f"TRY_CAST(NULLIF({number_text_expr(col, comma_decimal)}, '') AS DECIMAL(18,2))"
+    """DECIMAL(18,2) amount or NULL: handles '€ 1.234,56', '1,234.56 USD', '-12.5'.
+
+    With a decimal point a plain number casts directly (fast path); the symbol-stripping reader
+    runs only on what did not cast. With a decimal comma the direct cast would misread '1.234'.
+    """
+    slow = f"TRY_CAST(NULLIF({number_text_expr(col, comma_decimal)}, '') AS DECIMAL(18,2))"
+    if comma_decimal:
+        return slow
+    return f"coalesce(TRY_CAST(trim({quote_ident(col)}) AS DECIMAL(18,2)), {slow})"
 
 
 def double_expr(col: str, comma_decimal: bool) -> str:
@@ -89,32 +94,41 @@ _DMY_RE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T,]+(\d{1,2})[:.
 
 
 def date_parts_expr(col: str) -> str:
-    """Struct of the pieces of a 'dd/mm/yy[yy] [hh:mm[:ss]]' date (one regex pass per row)."""
+    """Struct of the pieces of a 'dd/mm/yy[yy] [hh:mm[:ss]]' date."""
     return f"regexp_extract(trim({quote_ident(col)}), '{_DMY_RE}', ['a', 'b', 'y', 'hh', 'mi', 'ss'])"
 
 
-def timestamp_expr(col: str, parts_col: str, day_first: bool) -> str:
-    """TIMESTAMP or NULL from ISO (offset dropped: the shop's local time as written), yyyymmdd,
-    or dd/mm/yy[yy] [hh:mm[:ss]] (mm/dd/... when `day_first` is False) whose pieces are in
-    `parts_col` (see `date_parts_expr`). Two-digit years are 20yy."""
+def timestamp_expr(col: str, day_first: bool, formats: Sequence[str] = (), iso_first: bool = False) -> str:
+    """TIMESTAMP or NULL from the text of a date column.
+
+    Fast path first: the ISO cast (`iso_first`) and the strptime `formats` the sample of the file
+    showed. Rows the fast path cannot read go through the general reader: ISO (offset dropped: the
+    shop's local time as written), yyyymmdd, 'Jan 5, 2024 10:00:00 AM', or dd/mm/yy[yy]
+    [hh:mm[:ss]] (mm/dd/... when `day_first` is False), two-digit years being 20yy.
+    """
     c = f"trim({quote_ident(col)})"
-    p = quote_ident(parts_col)
+    parts = date_parts_expr(col)
     d, m = ("a", "b") if day_first else ("b", "a")
+    iso = f"TRY_CAST(replace(left({c}, 19), 'T', ' ') AS TIMESTAMP)"
+
+    def part(name: str) -> str:
+        return f"({parts}).{name}"
+
     assembled = (
-        f"TRY_CAST(CASE WHEN length({p}.y) = 2 THEN '20' || {p}.y ELSE {p}.y END || '-' || {p}.{m} || '-' "
-        f"|| {p}.{d} || ' ' || coalesce(NULLIF({p}.hh, ''), '0') || ':' || coalesce(NULLIF({p}.mi, ''), '0') "
-        f"|| ':' || coalesce(NULLIF({p}.ss, ''), '0') AS TIMESTAMP)"
+        f"TRY_CAST(CASE WHEN length({part('y')}) = 2 THEN '20' || {part('y')} ELSE {part('y')} END || '-' "
+        f"|| {part(m)} || '-' || {part(d)} || ' ' || coalesce(NULLIF({part('hh')}, ''), '0') || ':' "
+        f"|| coalesce(NULLIF({part('mi')}, ''), '0') || ':' || coalesce(NULLIF({part('ss')}, ''), '0') AS TIMESTAMP)"
     )
-    return (
-        f"CASE WHEN {p}.y <> '' THEN {assembled} "
-        f"WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') "
-        f"THEN TRY_CAST(replace(left({c}, 19), 'T', ' ') AS TIMESTAMP) "
+    general = (
+        f"CASE WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN {iso} "
         f"WHEN regexp_matches({c}, '^\\d{{8}}$') THEN TRY_STRPTIME({c}, '%Y%m%d') "
         # Magento's grid: 'Jan 5, 2024 10:00:00 AM'
         f"WHEN regexp_matches({c}, '^[A-Za-z]{{3}} \\d') THEN coalesce(TRY_STRPTIME({c}, '%b %d, %Y %I:%M:%S %p'), "
         f"TRY_STRPTIME({c}, '%b %d, %Y %H:%M:%S'), TRY_STRPTIME({c}, '%b %d, %Y')) "
-        f"END"
+        f"WHEN regexp_matches({c}, '{_DMY_RE}') THEN {assembled} END"
     )
+    fast = ([iso] if iso_first else []) + [f"TRY_STRPTIME({c}, '{f.replace(chr(39), '')}')" for f in formats]
+    return f"coalesce({', '.join(fast + [general])})"
 
 
 def read_csv_sql(
@@ -144,22 +158,25 @@ def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
     name = f"{STAGE_PREFIX}{int(stage_no)}"
     con.execute("SET preserve_insertion_order = true")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {select_sql}", params)
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {select_sql}", params)
     finally:
         con.execute("SET preserve_insertion_order = false")
     return name
 
 
-STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+# Work columns the stage carries besides the canonical ones and provenance; dropped at the end.
+WORK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("file_no", "INTEGER"),
-    ("source_file", "VARCHAR"),
-    ("source_row", "BIGINT"),
     ("order_synthesised", "BOOLEAN"),
+    ("line_level", "BOOLEAN"),
     ("customer_src", "VARCHAR"),
+    ("joined_guest", "BOOLEAN"),
     ("reason", "VARCHAR"),
     ("raw_row", "VARCHAR"),
-    ("line_level", "BOOLEAN"),
-) + tuple((f.name, f.sql_type) for f in FIELDS if f.name != "customer_id")
+)
+STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    tuple((f.name, f.sql_type) for f in FIELDS) + PROVENANCE + WORK_COLUMNS
+)
 
 
 def stage_select_sql(
@@ -208,34 +225,39 @@ def stage_select_sql(
     if shopify_revenue:
         parts.append(shopify_revenue_ctes(prev))
         prev = "alloc"
-    parts.append(f", judged AS (SELECT *, {reason_sql} AS _reason FROM {prev})")
-    prev = "judged"
-    reason = "_reason"
-    parts.append(
-        f"SELECT CAST($file_no AS INTEGER) AS file_no, CAST($source_file AS VARCHAR) AS source_file, "
-        f"CAST(_rn + {int(skip)} AS BIGINT) AS source_row, "
-        f"_order_raw IS NULL AS order_synthesised, CAST($line_level AS BOOLEAN) AS line_level, "
-        f"coalesce(_order_raw, '~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)) AS order_id, "
-        f"{reason} AS reason, CASE WHEN {reason} IS NOT NULL THEN {raw} END AS raw_row, "
-        + ", ".join(
-            f"{quote_ident(n)}"
-            if n in exprs or n in ("revenue", "refunded")
-            else f"CAST(NULL AS {t}) AS {quote_ident(n)}"
-            for n, t in STAGE_COLUMNS
-            if n
-            not in (
-                "file_no",
-                "source_file",
-                "source_row",
-                "order_synthesised",
-                "reason",
-                "raw_row",
-                "order_id",
-                "line_level",
+    identity = "coalesce(customer_src, email, NULLIF(regexp_replace(phone, '[^0-9+]', '', 'g'), ''))"
+    for name in ("customer_src", "email", "phone"):
+        if name not in exprs:
+            identity = identity.replace(f"{name},", "CAST(NULL AS VARCHAR),").replace(
+                f"regexp_replace({name},", "regexp_replace(CAST(NULL AS VARCHAR),"
             )
-        )
-        + f" FROM {prev}"
+    parts.append(f", ided AS (SELECT *, {identity} AS _customer_id FROM {prev})")
+    reason = reason_sql.replace(
+        " END)", f" WHEN _customer_id IS NULL THEN '{REASON_NO_IDENTITY}' END)"
     )
+    parts.append(f", judged AS (SELECT *, {reason} AS _reason FROM ided)")
+    values = {
+        "order_id": f"coalesce(_order_raw, '~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR))",
+        "customer_id": "_customer_id",
+        "source_file": "$source_file",
+        "source_row": f"_rn + {int(skip)}",
+        "file_no": "$file_no",
+        "order_synthesised": "_order_raw IS NULL",
+        "line_level": "$line_level",
+        "joined_guest": "false",
+        "reason": "_reason",
+        "raw_row": f"CASE WHEN _reason IS NOT NULL THEN {raw} END",
+    }
+    cols = []
+    for n, t in STAGE_COLUMNS:
+        if n in values:
+            v = values[n]
+        elif n in exprs or n in ("revenue", "refunded"):
+            v = quote_ident(n)
+        else:
+            v = "NULL"
+        cols.append(f"CAST({v} AS {t}) AS {quote_ident(n)}")
+    parts.append(f"SELECT {', '.join(cols)} FROM judged")
     del file_no
     return "\n".join(parts)
 
@@ -284,88 +306,85 @@ def boolean_expr(col: str) -> str:
     )
 
 
-def combine_stages(con, stages: Sequence[str]) -> None:
-    """All files' stage rows in one table (same columns, in STAGE_COLUMNS order)."""
+WORK_TABLE = "_ingest_work"
+
+
+def combine_stages(con, stages: Sequence[str]) -> str:
+    """One work table of all files' stage rows. One file: its stage table is the work table (no copy)."""
+    if len(stages) == 1:
+        return stages[0]
     cols = ", ".join(quote_ident(n) for n, _ in STAGE_COLUMNS)
     union = " UNION ALL ".join(f"SELECT {cols} FROM {quote_ident(s)}" for s in stages)
-    # a view: copying 10M rows once more costs more than reading the stages twice
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(ALL_TABLE)} AS {union}")
+    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(WORK_TABLE)} AS {union}")
+    for s in stages:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
+    return WORK_TABLE
 
 
-def classify(con, *, join_guests: bool, dedupe: bool) -> None:
-    """Final identity and duplicates.
+def join_guests_to_accounts(con, work: str) -> None:
+    """Guest orders (no customer id, an email) take the id of the account with the same email
+    (the smallest id when several accounts share it)."""
+    w = quote_ident(work)
+    con.execute(
+        f"UPDATE {w} SET customer_id = acct.account_id, joined_guest = true "
+        f"FROM (SELECT email AS account_email, min(customer_src) AS account_id FROM {w} "
+        "WHERE customer_src IS NOT NULL AND email IS NOT NULL AND reason IS NULL GROUP BY email) acct "
+        f"WHERE {w}.customer_src IS NULL AND {w}.email = acct.account_email"
+    )
 
-    Identity: customer id, else the account id of the same email (guest orders join the account),
-    else the email, else the phone digits.
 
-    Duplicates (`dedupe`): rows with the same order number, customer, date, product, quantity and
-    revenue. In files of order lines (`line_level`: a product column is mapped) two identical lines
-    of one order in one file are real (two of the same item on separate lines), so there the n-th
-    copy in a file is only a duplicate of the n-th copy in an earlier file (overlapping exports).
-    In files of whole orders a repeated order is a duplicate wherever it appears. Rows whose order
-    number was synthesised are never duplicates.
+def mark_duplicates(con, work: str) -> None:
+    """Reason 'duplicate' for the repeats of an order line.
+
+    Key: order number, customer, date, product id and name, quantity, revenue. In files of order
+    lines (`line_level`: a product column is mapped) two identical lines of one order in one file
+    are real (two of the same item on separate lines), so there the n-th copy in a file is only a
+    duplicate of the n-th copy in an earlier file (overlapping exports). In files of whole orders a
+    repeated order is a duplicate wherever it appears. Rows whose order number was synthesised are
+    never duplicates.
     """
-    if join_guests:
-        accounts = (
-            f"LEFT JOIN (SELECT email AS _acct_email, min(customer_src) AS _acct_id FROM {quote_ident(ALL_TABLE)} "
-            "WHERE customer_src IS NOT NULL AND email IS NOT NULL AND reason IS NULL GROUP BY email) acct "
-            "ON s.customer_src IS NULL AND s.email = acct._acct_email"
-        )
-        acct_id = "acct._acct_id"
-    else:
-        accounts, acct_id = "", "NULL"
-    identity = f"coalesce(s.customer_src, {acct_id}, s.email, NULLIF(regexp_replace(s.phone, '[^0-9+]', '', 'g'), ''))"
+    w = quote_ident(work)
     key = "order_id, customer_id, order_date, product_id, product_name, quantity, revenue"
-    if dedupe:
-        copies = (
-            f", copies AS (SELECT *, CASE WHEN line_level THEN row_number() OVER (PARTITION BY file_no, {key} "
-            "ORDER BY source_row) ELSE 1 END AS _copy_no FROM ided) "
-        )
-        dup = (
-            f"WHEN NOT order_synthesised AND row_number() OVER (PARTITION BY {key}, _copy_no "
-            f"ORDER BY file_no, source_row) > 1 THEN '{REASON_DUPLICATE}' "
-        )
-        source = "copies"
-    else:
-        copies, dup, source = "", "", "ided"
-    # without guest joins and duplicates the classification is a projection: a view is enough
-    kind = "TABLE" if (join_guests or dedupe) else "VIEW"
     con.execute(
-        f"CREATE OR REPLACE TEMP {kind} {quote_ident(CLASSIFIED_TABLE)} AS "
-        f"WITH ided AS (SELECT s.*, {identity} AS customer_id, "
-        f"s.customer_src IS NULL AND {acct_id} IS NOT NULL AS joined_guest "
-        f"FROM {quote_ident(ALL_TABLE)} s {accounts}) {copies}"
-        "SELECT * REPLACE (CASE WHEN reason IS NOT NULL THEN reason "
-        f"WHEN customer_id IS NULL THEN '{REASON_NO_IDENTITY}' {dup}"
-        f"END AS reason) FROM {source}"
+        f"UPDATE {w} SET reason = '{REASON_DUPLICATE}' FROM ("
+        "SELECT file_no AS d_file, source_row AS d_row FROM ("
+        f"SELECT file_no, source_row, row_number() OVER (PARTITION BY {key}, copy_no "
+        "ORDER BY file_no, source_row) AS seen FROM ("
+        f"SELECT file_no, source_row, {key}, CASE WHEN line_level THEN row_number() OVER ("
+        f"PARTITION BY file_no, {key} ORDER BY source_row) ELSE 1 END AS copy_no "
+        f"FROM {w} WHERE reason IS NULL AND NOT order_synthesised)) WHERE seen > 1) d "
+        f"WHERE {w}.file_no = d.d_file AND {w}.source_row = d.d_row"
     )
 
 
-def write_outputs(con) -> None:
-    """`orders` (kept rows, canonical schema) and `rejected_rows` (the rest, with reason and raw text)."""
-    names = [f.name for f in FIELDS] + ["source_file", "source_row"]
-    cols = ", ".join(quote_ident(n) for n in names)
-    con.execute(orders_ddl(ORDERS_TABLE))
-    con.execute(
-        f"INSERT INTO {quote_ident(ORDERS_TABLE)} ({cols}) SELECT {cols} FROM {quote_ident(CLASSIFIED_TABLE)} "
-        "WHERE reason IS NULL"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {quote_ident(REJECTED_TABLE)} AS SELECT source_file, source_row, reason, "
-        "order_id, customer_id, CAST(order_date AS VARCHAR) AS order_date, revenue, email, product_name, "
-        f"status, raw_row FROM {quote_ident(CLASSIFIED_TABLE)} WHERE reason IS NOT NULL"
-    )
-
-
-def ledger_rows(con) -> list[tuple]:
-    """(reason or NULL for kept, rows, revenue, guests joined) over every input row."""
+def ledger_rows(con, work: str) -> list[tuple]:
+    """(reason or NULL for kept, rows, revenue, guest rows joined, synthesised order ids) per reason."""
     return fetch_all(
         con,
         "SELECT reason, CAST(count(*) AS BIGINT), CAST(sum(coalesce(revenue, 0)) AS DECIMAL(18,2)), "
-        f"CAST(sum(CASE WHEN joined_guest THEN 1 ELSE 0 END) AS BIGINT), "
-        f"CAST(sum(CASE WHEN order_synthesised THEN 1 ELSE 0 END) AS BIGINT) "
-        f"FROM {quote_ident(CLASSIFIED_TABLE)} GROUP BY reason ORDER BY reason NULLS FIRST",
+        "CAST(sum(CASE WHEN joined_guest THEN 1 ELSE 0 END) AS BIGINT), "
+        "CAST(sum(CASE WHEN order_synthesised THEN 1 ELSE 0 END) AS BIGINT) "
+        f"FROM {quote_ident(work)} GROUP BY reason ORDER BY reason NULLS FIRST",
     )
+
+
+def write_outputs(con, work: str) -> None:
+    """`rejected_rows` (reason, provenance, main fields, raw text) and `orders` (the kept rows).
+
+    The work table becomes `orders`: rejected rows are deleted and the work columns dropped, which
+    in DuckDB costs no copy of the kept rows.
+    """
+    w = quote_ident(work)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {quote_ident(REJECTED_TABLE)} AS SELECT source_file, source_row, reason, "
+        "order_id, customer_id, CAST(order_date AS VARCHAR) AS order_date, revenue, email, product_name, "
+        f"status, raw_row FROM {w} WHERE reason IS NOT NULL ORDER BY file_no, source_row"
+    )
+    con.execute(f"DELETE FROM {w} WHERE reason IS NOT NULL")
+    for name, _t in WORK_COLUMNS:
+        con.execute(f"ALTER TABLE {w} DROP COLUMN {quote_ident(name)}")
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(ORDERS_TABLE)}")
+    con.execute(f"ALTER TABLE {w} RENAME TO {quote_ident(ORDERS_TABLE)}")
 
 
 def kept_summary(con) -> tuple:
@@ -400,14 +419,9 @@ def currencies(con) -> list[tuple[str, int]]:
 
 
 def drop_work_tables(con, stages: Sequence[str] = ()) -> None:
-    for kind in ("VIEW", "TABLE"):
-        for name in (CLASSIFIED_TABLE, ALL_TABLE):
-            try:
-                con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
-            except Exception:  # noqa: BLE001 - DuckDB refuses DROP VIEW on a table and vice versa
-                pass
-    for s in stages:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
+    """Remove what a failed load left behind."""
+    for name in (*stages, WORK_TABLE):
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
 def copy_rejected_csv(con, path: str) -> None:

@@ -79,7 +79,7 @@ def build_orders(con, lines: int, seed: int = 0) -> int:
         """
     )
     con.unregister("simulated_lines")
-    return int(con.execute("SELECT count(*) FROM orders").fetchone()[0])
+    return int(con.execute("SELECT count(*) FROM orders").fetchall()[0][0])
 
 
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:

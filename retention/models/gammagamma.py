@@ -65,7 +65,7 @@ class GammaGammaModel(CustomerModel):
         scale = float(np.average(m, weights=w))  # money rescaled to mean 1
         objective = self._objective(x, m / scale, w)
         start = np.log(np.array([1.0, 2.0, 1.0]))
-        z, penalised = maximise_log_likelihood(objective, start, model_name=self.model_name)
+        z, penalised, _ = maximise_log_likelihood(objective, start, model_name=self.model_name)
         p, q, gamma_scaled = np.exp(z)
         value, _ = objective(z)
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(gamma_scaled * scale)}
@@ -81,21 +81,38 @@ class GammaGammaModel(CustomerModel):
 
         ln f(m_x | p, q, gamma; x) = ln Gamma(px + q) - ln Gamma(px) - ln Gamma(q) + q ln gamma
             + (px - 1) ln m_x + px ln x - (px + q) ln(gamma + x m_x)
+
+        The gamma functions depend on x only and are evaluated once per distinct x; the sums of
+        ln m_x and ln x are fixed; per customer only ln(gamma + x m_x) changes with the parameters.
         """
         W = float(w.sum())
-        lx, lm, xm = np.log(x), np.log(m), x * m
+        ux, xi = np.unique(x, return_inverse=True)
+        Wx = np.bincount(xi, weights=w, minlength=ux.size)
+        xm, wx = x * m, w * x
+        lm = np.log(m)
+        fixed_x = float(wx @ lm + wx @ np.log(x))  # sum of w x (ln m_x + ln x)
+        fixed_1 = float(w @ lm)
 
         def evaluate(z: np.ndarray) -> tuple[float, np.ndarray]:
             p, q, g = np.exp(z)
-            px = p * x
+            pux = p * ux
             lg = np.log(g + xm)
-            ll_i = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * lm + px * lx - (px + q) * lg
-            psi = digamma(px + q)
-            g_p = w @ (x * (psi - digamma(px) + lm + lx - lg))
-            g_q = w @ (psi - lg) + W * (np.log(g) - digamma(q))
-            g_g = W * q / g - w @ ((px + q) / (g + xm))
+            inv = 1.0 / (g + xm)
+            s_lg, s_xlg = float(w @ lg), float(wx @ lg)
+            ll = (
+                Wx @ (gammaln(pux + q) - gammaln(pux))
+                + W * (q * np.log(g) - gammaln(q))
+                + p * fixed_x
+                - fixed_1
+                - p * s_xlg
+                - q * s_lg
+            )
+            psi = digamma(pux + q)
+            g_p = Wx @ (ux * (psi - digamma(pux))) + fixed_x - s_xlg
+            g_q = Wx @ psi - W * digamma(q) + W * np.log(g) - s_lg
+            g_g = W * q / g - p * float(wx @ inv) - q * float(w @ inv)
             grad = np.array([g_p * p, g_q * q, g_g * g])
-            return -float(w @ ll_i) / W, -grad / W
+            return -float(ll) / W, -grad / W
 
         return evaluate
 

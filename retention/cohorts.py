@@ -135,7 +135,8 @@ def cohort_table(
     if split_by:
         params["none_label"] = NONE_LABEL
         split_sql = first_order_segment_sql(table, split_by)
-    cells = fetch_df(con, q.cohort_cells_sql(order_history(con, table), period, split_sql), params)
+    history = order_history(con, table, with_customer_id=split_by is not None)
+    cells = fetch_df(con, q.cohort_cells_sql(history, period, split_sql), params)
     if cells.empty:
         return _empty_table(split_by)
     return _assemble(cells, period=period, mode=mode, as_of=as_of, segmented=bool(split_by))

@@ -22,21 +22,21 @@ PREFIX = "_retention_history_"
 MAX_CACHED = 3
 
 
-def order_history(con, table: str = "orders") -> str:
+def order_history(con, table: str = "orders", *, with_customer_id: bool = False) -> str:
     """Name of the temp table with the order history of `table` (see sql/cohorts.py history_sql).
 
     Costs a digest scan of `table` (about 0.1 s per million lines) when the history exists, else
-    builds it.
+    builds it. `with_customer_id` keeps the customer ids (for joins on them), in a history of its own.
     """
     n_lines, digest = fetch_one(con, q.fingerprint_sql(table)) or (0, None)
-    key = hashlib.sha1(f"{table}\0{n_lines}\0{digest}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(f"{table}\0{n_lines}\0{digest}\0{with_customer_id}".encode()).hexdigest()[:20]
     prefix = f"{PREFIX}{key}_"
     existing = [name for name in _cached(con) if name.startswith(prefix)]
     if existing:
         return existing[0]
     # The creation time in the name orders the cache for eviction without any state outside DuckDB.
     name = f"{prefix}{time.time_ns()}"
-    con.execute(q.history_sql(table, name))
+    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
     for old in sorted(_cached(con), key=lambda n: int(n.rsplit("_", 1)[1]), reverse=True)[MAX_CACHED:]:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(old)}")
     return name

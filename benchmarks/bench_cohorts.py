@@ -1,0 +1,148 @@
+"""Benchmark: the monthly cohort table and the KPI set in DuckDB, against idiomatic pandas.
+
+    python -m benchmarks.bench_cohorts [--lines 10000000] [--repeats 3]
+
+Generates N order lines directly in DuckDB (deterministic hashes: 1-3 lines per order, about 1.7
+orders per customer, three years of dates), then times in the same run:
+- `retention.cohorts.cohort_table(period="month")` (DuckDB, result assembled in pandas);
+- the same monthly cohort table in plain pandas (groupby, transform, pivot/unstack, cumsum) on
+  the same lines already loaded in memory (loading is not timed);
+- `retention.kpis.compute_kpis()` (the whole KPI set, monthly retention series).
+DuckDB cases run cold (the cached order history dropped before each run, so the window pass is
+inside the timing) and warm (history cached, as in the app after the first page).
+Prints medians in seconds and the speed-up pandas / DuckDB. Targets (issue 3): ratio >= 8 and
+KPIs < 2 s at 10M lines on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from retention.cohorts import cohort_table
+from retention.db import connect
+from retention.history import clear_history_cache, order_history
+from retention.kpis import compute_kpis
+from retention.schema import orders_ddl
+
+GENERATE_SQL = """
+INSERT INTO orders (order_id, customer_id, order_date, revenue, source_file, source_row)
+WITH o AS (
+    SELECT range AS oid,
+           CAST(hash(range, 11) % CAST($customers AS UBIGINT) AS BIGINT) AS cid,
+           TIMESTAMP '2021-01-01' + to_seconds(CAST(hash(range, 12) % 94608000 AS BIGINT)) AS ts,
+           CAST(1 + hash(range, 13) % 3 AS INTEGER) AS n_lines
+    FROM range(CAST($orders AS BIGINT))
+)
+SELECT 'o' || CAST(o.oid AS VARCHAR), 'c' || CAST(o.cid AS VARCHAR), o.ts,
+       CAST(CAST(100 + hash(o.oid, l.line) % 9900 AS DECIMAL(18,2)) / 100 AS DECIMAL(18,2)),
+       'bench', o.oid * 3 + l.line
+FROM o JOIN range(3) AS l(line) ON l.line < o.n_lines
+"""
+
+
+def generate(con, lines: int) -> int:
+    """Fill `orders` with about `lines` order lines (2 per order on average); returns the count."""
+    con.execute(orders_ddl())
+    orders = max(lines // 2, 1)
+    con.execute(GENERATE_SQL, {"orders": orders, "customers": max(int(orders / 1.7), 1)})
+    return con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
+
+
+def cohort_table_pandas(lines: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The monthly cohort matrices the idiomatic pandas way (the baseline of the issue)."""
+    orders = lines.groupby(["customer_id", "order_id"], sort=False, as_index=False).agg(
+        ts=("order_date", "min"), revenue=("revenue", "sum")
+    )
+    orders["m"] = orders["ts"].dt.year * 12 + orders["ts"].dt.month - 1
+    orders["cm"] = orders.groupby("customer_id")["m"].transform("min")
+    orders["k"] = orders["m"] - orders["cm"]
+    orders = orders.sort_values(["customer_id", "ts", "order_id"])
+    orders["rank"] = orders.groupby("customer_id").cumcount() + 1
+    size = orders.groupby("cm")["customer_id"].nunique()
+    cells = orders.groupby(["cm", "k"]).agg(
+        active=("customer_id", "nunique"), orders=("order_id", "size"), revenue=("revenue", "sum")
+    )
+    active = cells["active"].unstack(fill_value=0)
+    revenue = cells["revenue"].unstack(fill_value=0.0)
+    repeat = pd.crosstab(orders.loc[orders["rank"] == 2, "cm"], orders.loc[orders["rank"] == 2, "k"])
+    last_k = orders.groupby("customer_id").agg(cm=("cm", "first"), lk=("k", "max"))
+    last = pd.crosstab(last_k["cm"], last_k["lk"])
+    return {
+        "retention": active.div(size, axis=0),
+        "orders": cells["orders"].unstack(fill_value=0),
+        "revenue": revenue,
+        "cumulative_revenue_per_customer": revenue.cumsum(axis=1).div(size, axis=0),
+        "repeat_share": repeat.reindex(columns=active.columns, fill_value=0).cumsum(axis=1).div(size, axis=0),
+        "on_or_after": (size.to_numpy()[:, None] - last.shift(1, axis=1, fill_value=0).cumsum(axis=1)),
+    }
+
+
+def timed(fn: Callable[[], object], repeats: int, setup: Callable[[], object] | None = None) -> tuple[float, object]:
+    """Median wall time of `fn` over `repeats` runs (seconds); `setup` runs untimed before each."""
+    times, result = [], None
+    for _ in range(repeats):
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000, help="order lines to generate (default 1M)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case; the median is reported")
+    args = parser.parse_args(argv)
+
+    con = connect()
+    t0 = time.perf_counter()
+    n = generate(con, args.lines)
+    print(f"generated {n:,} order lines in {time.perf_counter() - t0:.1f} s")
+    lines = con.execute("SELECT customer_id, order_id, order_date, revenue FROM orders").df()
+
+    def cold() -> None:
+        clear_history_cache(con)
+
+    duck_cold, table = timed(lambda: cohort_table(con, period="month"), args.repeats, setup=cold)
+    pandas_s, matrices = timed(lambda: cohort_table_pandas(lines), args.repeats)
+    order_history(con)
+    duck_warm, _ = timed(lambda: cohort_table(con, period="month"), args.repeats)
+    kpis_cold, kpis = timed(lambda: compute_kpis(con, period="month"), args.repeats, setup=cold)
+    order_history(con)
+    kpis_warm, _ = timed(lambda: compute_kpis(con, period="month"), args.repeats)
+    history_s, _ = timed(lambda: order_history(con), args.repeats, setup=cold)
+
+    # Same numbers both ways (a sanity check, not timed).
+    duck_ret = table.pivot(index="cohort", columns="period", values="retention").to_numpy()
+    pd_ret = matrices["retention"].to_numpy()
+    same = duck_ret.shape == pd_ret.shape and bool(((abs(duck_ret - pd_ret) < 1e-12) | (duck_ret != duck_ret)).all())
+
+    print(f"\n{n:,} order lines, {kpis['orders']:,} orders, {kpis['customers']:,} customers, {len(table)} cells")
+    print(f"median of {args.repeats} runs; cold = order history built inside the call, warm = history cached")
+    rows = [
+        ("cohort table month, pandas groupby+pivot (baseline)", pandas_s, 1.0),
+        ("cohort_table month, DuckDB cold", duck_cold, pandas_s / duck_cold),
+        ("cohort_table month, DuckDB warm", duck_warm, pandas_s / duck_warm),
+        ("compute_kpis month, DuckDB cold", kpis_cold, None),
+        ("compute_kpis month, DuckDB warm", kpis_warm, None),
+        ("order history build alone", history_s, None),
+    ]
+    print(f"{'case':<54}{'median s':>10}{'speed-up':>10}")
+    for label, secs, ratio in rows:
+        print(f"{label:<54}{secs:>10.3f}{'' if ratio is None else f'{ratio:.1f}x':>10}")
+    print(
+        f"\nretention matrices equal: {same}; cohort speed-up cold {pandas_s / duck_cold:.1f}x, warm "
+        f"{pandas_s / duck_warm:.1f}x (target >= 8x); KPIs cold {kpis_cold:.2f} s, warm {kpis_warm:.2f} s "
+        "(target < 2 s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

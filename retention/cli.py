@@ -80,10 +80,16 @@ def _cmd_quality(args: argparse.Namespace) -> str:
 
 
 def _cmd_kpis(args: argparse.Namespace) -> str:
-    from retention.kpis import compute_kpis
+    from retention.kpis import compute_kpis, read_marketing_spend, what_if
 
     con, _report = _load(args)
-    result = compute_kpis(con, period=args.period, cac=args.cac, as_of=_parse_date(args.as_of, "--as-of"))
+    as_of = _parse_date(args.as_of, "--as-of")
+    spend = read_marketing_spend(args.marketing_spend) if args.marketing_spend else None
+    result = compute_kpis(con, period=args.period, cac=args.cac, marketing_spend=spend, clv=args.clv, as_of=as_of)
+    if args.what_if_points is not None:
+        result["what_if"] = what_if(
+            con, repeat_rate_points=args.what_if_points, retention_rate_points=args.what_if_points, as_of=as_of
+        )
     return dumps(result)
 
 
@@ -91,7 +97,10 @@ def _cmd_cohorts(args: argparse.Namespace) -> str:
     from retention.cohorts import cohort_table
 
     con, _report = _load(args)
-    return cohort_table(con, period=args.period, mode=args.mode).to_csv(index=False)
+    table = cohort_table(
+        con, period=args.period, mode=args.mode, as_of=_parse_date(args.as_of, "--as-of"), split_by=args.split_by
+    )
+    return table.to_csv(index=False)
 
 
 def _cmd_fit(args: argparse.Namespace) -> str:
@@ -174,11 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", choices=PERIODS, default="month", help="period of the retention rate (default month)")
     p.add_argument("--cac", type=float, metavar="AMOUNT", help="customer acquisition cost, for CLV:CAC")
     p.add_argument("--as-of", metavar="DATE", help="end of observation (default: the last order date)")
+    p.add_argument("--marketing-spend", metavar="CSV", help="CSV of month,spend: a CAC per acquisition month")
+    p.add_argument("--clv", type=float, metavar="AMOUNT", help="predicted CLV per customer to use in CLV:CAC")
+    p.add_argument(
+        "--what-if-points", type=float, metavar="N", help="add a what-if: repeat and retention rate N points higher"
+    )
     p.set_defaults(func=_cmd_kpis)
 
     p = command("cohorts", "Print the acquisition-cohort table as CSV, one row per (cohort, period).")
     p.add_argument("--period", choices=PERIODS[1:], default="month", help="cohort period (default month)")
     p.add_argument("--mode", choices=("on", "on_or_after"), default="on", help="active in the period, or then or later")
+    p.add_argument("--as-of", metavar="DATE", help="end of observation (default: the last order date)")
+    p.add_argument(
+        "--split-by",
+        choices=("channel", "country", "discount_code", "product", "category"),
+        help="split the cohorts by an attribute of the first order (adds a segment column)",
+    )
     p.set_defaults(func=_cmd_cohorts)
 
     p = command("fit", "Fit the purchase (BG/NBD) and spend (Gamma-Gamma) models and print them as JSON.")

@@ -29,7 +29,7 @@ from retention.periods import PERIODS, check_period, is_complete, period_key, pe
 from retention.sql import fetch_df
 from retention.sql import kpis as q
 
-__all__ = ["compute_kpis", "what_if", "REPURCHASE_WINDOWS_DAYS"]
+__all__ = ["compute_kpis", "what_if", "read_marketing_spend", "REPURCHASE_WINDOWS_DAYS"]
 
 REPURCHASE_WINDOWS_DAYS: tuple[int, ...] = (30, 60, 90, 180, 365)
 CLV_HISTORICAL = "historical_average_revenue_per_customer"
@@ -432,3 +432,17 @@ def what_if(
     else:
         result["notes"].append("No complete month after another one yet: the retention scenario needs two.")
     return result
+
+
+def read_marketing_spend(path: str) -> pd.DataFrame:
+    """Marketing spend per month from a CSV with the columns `month` (YYYY-MM or a date) and `spend`."""
+    try:
+        frame = pd.read_csv(path, dtype={"month": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise UserInputError(
+            f"Cannot read the marketing spend file {path} ({exc}); give a CSV with month,spend."
+        ) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not {"month", "spend"} <= set(frame.columns):
+        raise UserInputError(f"The marketing spend file {path} needs the columns month and spend.")
+    return frame[["month", "spend"]]

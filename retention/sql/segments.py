@@ -61,7 +61,8 @@ def query_rfm_snapshot(con, *, as_of: date, table: str = "orders") -> pd.DataFra
     sql = f"""
 WITH {order_rows_cte(table)},
 cust AS (
-    SELECT customer_id, count(*) AS orders, sum(order_revenue) AS revenue,
+    -- coalesce: a customer whose lines all lack revenue ranks as 0, not above everybody (NULLS LAST)
+    SELECT customer_id, count(*) AS orders, coalesce(sum(order_revenue), CAST(0 AS DECIMAL(18,2))) AS revenue,
            min(order_day) AS first_order, max(order_day) AS last_order
     FROM ord
     GROUP BY customer_id

@@ -108,8 +108,11 @@ def _as_date(value) -> date:
 
 with st.sidebar:
     st.markdown("### 🔁 " + t("app.title", lang))
+    # The choice lives under a plain key ("lang") that survives any run; the widget has its own key.
+    st.session_state["_lang_widget"] = lang
     st.selectbox(
-        "🌐 " + t("sidebar.language", lang), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
+        "🌐 " + t("sidebar.language", lang), list(LANGUAGES), key="_lang_widget", format_func=LANGUAGES.get,
+        on_change=lambda: st.session_state.update(lang=st.session_state["_lang_widget"]),
     )
 
 dataset = app_state.dataset()

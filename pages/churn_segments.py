@@ -35,7 +35,7 @@ SUMMARY_COLUMNS = {
 
 app_ui.page_header("🚦 " + t("churn.title", lang), t("churn.subtitle", lang))
 
-o = st.columns([1, 1, 2])
+o = st.columns([2, 1, 3])
 own_window = o[0].toggle(t("churn.own_window", lang), value=True, key="ch_own_window",
                          help=t("churn.own_window_help", lang))
 window = None
@@ -53,7 +53,7 @@ if customers.empty:
 
 o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + str(result.window_source))
 
-m = st.columns([1, 1, 2])
+m = st.columns([1, 2])
 with m[0]:
     share = bundle["share"]
     bands = [(0.0, 0.18, t("level.excellent", lang), charts.GREEN), (0.18, 0.28, t("level.good", lang), charts.BLUE),
@@ -62,11 +62,10 @@ with m[0]:
                        help=t("kpi.churn_risk_share_help", lang), benchmark=judge_churn_risk_share(share),
                        kind="churn_risk_share", figure=charts.benchmark_band(share, bands, lang=lang), key="ch_band")
 with m[1]:
-    app_ui.metric_card(t("churn.scorer", lang), t(f"churn.scorer_{result.chosen}", lang),
-                       help=t("churn.confidence", lang) + ": " + t(f"churn.conf_{result.confidence}", lang))
-with m[2]:
     with st.container(border=True):
-        st.markdown("**" + t("churn.why_scorer", lang) + "**")
+        st.markdown("**" + t("churn.scorer", lang) + ": " + t(f"churn.scorer_{result.chosen}", lang) + "**")
+        st.badge(t("churn.confidence", lang) + ": " + t(f"churn.conf_{result.confidence}", lang),
+                 color={"high": "green", "medium": "blue", "low": "orange"}.get(result.confidence, "gray"))
         st.write(result.reason)
         for note in result.notes:
             st.caption("ℹ️ " + note)

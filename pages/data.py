@@ -45,10 +45,13 @@ with st.container(border=True):
                 files = [(f.name, f.getvalue()) for f in uploads]
                 app_state.load_files(files, progress=app_ui.progress_reporter(status))
                 status.update(label=t("data.loaded", lang), state="complete")
+                loaded = True
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
                 s.upload_error = app_state.friendly_error(exc)
                 status.update(label=t("data.load_failed", lang), state="error")
-        ds = app_state.dataset()
+                loaded = False
+        if loaded:
+            st.rerun()  # the sidebar (drawn before this page) then shows the new data and its filters
     if s.upload_error:
         st.error("⚠️ " + t("data.bad_file", lang) + " " + s.upload_error + " " + t("data.previous_kept", lang))
 

@@ -434,8 +434,10 @@ def benchmark_band(
     """A thin horizontal scale of coloured bands (`(low, high, label, colour)`) with a marker at
     the shop's value: where it sits against the founding research's benchmarks at a glance."""
     scale = 100.0 if percent else 1.0
+    span = max(b[1] for b in bands) - min(b[0] for b in bands)
     fig = go.Figure()
     for low, high, label, colour in bands:
+        wide = (high - low) >= 0.22 * span  # a label only where it fits; the hover names every band
         fig.add_trace(
             go.Bar(
                 x=[(high - low) * scale],
@@ -445,9 +447,11 @@ def benchmark_band(
                 marker_color=colour,
                 opacity=0.35,
                 name=label,
-                text=[label],
+                text=[label if wide else ""],
                 textposition="inside",
+                textangle=0,
                 insidetextanchor="middle",
+                textfont={"size": 11},
                 hovertemplate=f"{label}: {low * scale:g}–{high * scale:g}<extra></extra>",
             )
         )

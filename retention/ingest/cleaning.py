@@ -161,10 +161,10 @@ def build_stage_sql(
         exprs["order_date"] = q.timestamp_expr(
             col["order_date"], settings.day_first, settings.date_formats, settings.iso_dates
         )
-        exprs["_date_text"] = q.text_expr(col["order_date"])
+        date_text = q.text_expr(col["order_date"])
     else:
         exprs["order_date"] = "CAST(NULL AS TIMESTAMP)"
-        exprs["_date_text"] = "CAST(NULL AS VARCHAR)"
+        date_text = "CAST(NULL AS VARCHAR)"
     for fld in ("cancelled_at", "test"):
         if fld in col:
             exprs[f"_{fld}"] = q.text_expr(col[fld])
@@ -181,13 +181,12 @@ def build_stage_sql(
             q.money_expr(col["order_subtotal"], comma) if "order_subtotal" in col else "CAST(NULL AS DECIMAL(18,2))"
         )
         exprs.setdefault("quantity", "CAST(NULL AS DOUBLE)")
-        exprs["_amount_text"] = q.text_expr(col["unit_price"])
+        amount_text = q.text_expr(col["unit_price"])
         amount_value = "_unit_price"
     elif "revenue" in col:
-        exprs["revenue"] = (
-            f"CAST({q.money_expr(col['revenue'], comma)} - coalesce({refunded or 'NULL'}, 0) AS DECIMAL(18,2))"
-        )
-        exprs["_amount_text"] = q.text_expr(col["revenue"])
+        money = q.money_expr(col["revenue"], comma)
+        exprs["revenue"] = f"CAST({money} - coalesce({refunded}, 0) AS DECIMAL(18,2))" if refunded else money
+        amount_text = q.text_expr(col["revenue"])
         amount_value = "revenue"
     elif "unit_price" in col:
         qty = exprs.get("quantity", "1")
@@ -196,11 +195,11 @@ def build_stage_sql(
             f"CAST(round({q.money_expr(col['unit_price'], comma)} * coalesce({qty}, 1), 2) - coalesce({disc}, 0) "
             f"- coalesce({refunded or 'NULL'}, 0) AS DECIMAL(18,2))"
         )
-        exprs["_amount_text"] = q.text_expr(col["unit_price"])
+        amount_text = q.text_expr(col["unit_price"])
         amount_value = "revenue"
     else:
         exprs["revenue"] = "CAST(NULL AS DECIMAL(18,2))"
-        exprs["_amount_text"] = "CAST(NULL AS VARCHAR)"
+        amount_text = "CAST(NULL AS VARCHAR)"
         amount_value = "revenue"
 
     status_arms = q.status_reason_sql(
@@ -210,8 +209,10 @@ def build_stage_sql(
     )
     reason = (
         f"(CASE {status_arms} "
-        f"WHEN _date_text IS NULL THEN '{q.REASON_NO_DATE}' WHEN order_date IS NULL THEN '{q.REASON_BAD_DATE}' "
-        f"WHEN {amount_value} IS NULL AND _amount_text IS NULL THEN '{q.REASON_NO_AMOUNT}' "
+        # the raw texts are looked at only for the rows that failed (CASE evaluates lazily)
+        f"WHEN order_date IS NULL AND {date_text} IS NULL THEN '{q.REASON_NO_DATE}' "
+        f"WHEN order_date IS NULL THEN '{q.REASON_BAD_DATE}' "
+        f"WHEN {amount_value} IS NULL AND {amount_text} IS NULL THEN '{q.REASON_NO_AMOUNT}' "
         f"WHEN {amount_value} IS NULL THEN '{q.REASON_BAD_AMOUNT}' END)"
     )
     order_expr = text("order_id")

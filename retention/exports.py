@@ -117,13 +117,15 @@ def normalise_phones(
         known = region.isin(list(phonenumbers.SUPPORTED_REGIONS)).fillna(False).astype(bool)
         region = region.where(known, default_region)
     present = s.notna()
-    pairs = pd.DataFrame({"raw": s[present], "region": region[present]}).drop_duplicates()
-    parsed: dict[tuple[str, str], str | None] = {}
-    for raw, reg in zip(pairs["raw"].tolist(), pairs["region"].tolist(), strict=True):
-        parsed[(raw, reg)] = _e164(raw, reg)
-    keys = list(zip(s[present].tolist(), region[present].tolist(), strict=True))
+    pairs = pd.DataFrame({"raw": s[present], "region": region[present]})
+    distinct = pairs.drop_duplicates(ignore_index=True)
+    distinct["e164"] = pd.Series(
+        [_e164(raw, reg) for raw, reg in zip(distinct["raw"].tolist(), distinct["region"].tolist(), strict=True)],
+        dtype="string",
+    )
+    e164 = pairs.merge(distinct, on=["raw", "region"], how="left", validate="many_to_one")["e164"]
     out = pd.Series(pd.NA, index=s.index, dtype="string")
-    out[present] = [parsed[k] for k in keys]
+    out[present] = e164.to_numpy()
     invalid = int((present & out.isna()).sum())
     return out, invalid
 
@@ -317,25 +319,32 @@ def _properties(frame: pd.DataFrame, style: Callable[[str, str], str]) -> dict[s
     return out
 
 
-def _csv_bytes(table: pd.DataFrame) -> bytes:
+def _csv_bytes(table: pd.DataFrame, *, chunk_rows: int = 100_000) -> bytes:
     """UTF-8 CSV, comma separated, `\\n` line ends, a header row, missing values as empty cells.
 
     When no cell needs quoting (the usual case for hashed and identifier columns) the rows are
     joined column-wise, several times faster than `DataFrame.to_csv`; otherwise `to_csv` quotes.
+    Either way the text is built `chunk_rows` rows at a time, so a million rows never exist as a
+    million Python strings at once.
     """
-    cols = [table[c] if pd.api.types.is_string_dtype(table[c]) else table[c].astype("string") for c in table.columns]
     header = [str(c) for c in table.columns]
     special = r'[",\n\r]'
-    if not any(re.search(special, h) for h in header) and not any(
+    cols = [table[c] if pd.api.types.is_string_dtype(table[c]) else table[c].astype("string") for c in table.columns]
+    plain = not any(re.search(special, h) for h in header) and not any(
         bool(col.str.contains(special, regex=True).fillna(False).any()) for col in cols
-    ):
-        if not cols or len(table) == 0:
-            return (",".join(header) + "\n").encode("utf-8")
-        body = cols[0].fillna("").str.cat([c.fillna("") for c in cols[1:]], sep=",")
-        return (",".join(header) + "\n" + "\n".join(body.tolist()) + "\n").encode("utf-8")
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    )
+    out = io.BytesIO()
+    if plain:
+        out.write((",".join(header) + "\n").encode("utf-8"))
+        for start in range(0, len(table), chunk_rows):
+            part = [c.iloc[start : start + chunk_rows].fillna("") for c in cols]
+            body = part[0].str.cat(part[1:], sep=",") if len(part) > 1 else part[0]
+            out.write(("\n".join(body.tolist()) + "\n").encode("utf-8"))
+        return out.getvalue()
+    for start in range(0, max(len(table), 1), chunk_rows):
+        text = table.iloc[start : start + chunk_rows].to_csv(index=False, header=start == 0, lineterminator="\n")
+        out.write(text.encode("utf-8"))
+    return out.getvalue()
 
 
 def _keep(frame: pd.DataFrame, mask: pd.Series) -> tuple[pd.DataFrame, int]:

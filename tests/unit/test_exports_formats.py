@@ -199,3 +199,18 @@ def test_audience_written_in_several_formats_validates_once_and_drops_holdout():
 def test_columns_entirely_missing_are_written_empty(fmt: str):
     frame = customers().assign(first_name=None, last_name=None, city=None, predicted_clv=float("nan"))
     assert render(frame, fmt).rows == (2 if fmt == "mailchimp" else 3)  # Mailchimp needs the email c3 lacks
+
+
+def test_phones_use_the_customers_country_then_the_shop_default():
+    from retention.exports import normalise_phones
+
+    phones, invalid = normalise_phones(
+        pd.Series(["06 1234 5678", "06 12 34 56 78", "06 1234 5678", None, "abc", "0039 333 123 4567", "333 1234567"]),
+        pd.Series(["IT", "FR", "it", "IT", "IT", None, "XX"]),
+    )
+    assert phones.tolist()[:3] == ["+390612345678", "+33612345678", "+390612345678"]
+    assert phones.isna().tolist()[3:5] == [True, True]
+    assert phones.tolist()[5:] == ["+393331234567", "+393331234567"]  # no/unknown country: the shop's (IT)
+    assert invalid == 1
+    gb, _ = normalise_phones(pd.Series(["020 7183 8750"]), None, default_region="GB")
+    assert gb.tolist() == ["+442071838750"]

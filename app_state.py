@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent
 DEMO_PATH = ROOT / "data" / "demo_orders.csv"
 SCOPE_TABLE = "orders_scope"
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # 1 GB in total, as the issue asks
-MEMO_ENTRIES = 48  # results kept per session; a page needs a handful, filters multiply them
+MEMO_ENTRIES = 160  # results and figures kept per session; a page needs 5-15, filters multiply them
 
 _STATE = "_retention_state"
 
@@ -130,8 +130,9 @@ def load_demo() -> Dataset:
     tables, report = _demo_snapshot(str(DEMO_PATH), digest)
     con = connect()
     restore_tables(con, tables)
-    ds = Dataset(con=con, source="demo", names=[DEMO_PATH.name], report=report, version="demo-" + digest,
-                 files=[str(DEMO_PATH)])
+    ds = Dataset(
+        con=con, source="demo", names=[DEMO_PATH.name], report=report, version="demo-" + digest, files=[str(DEMO_PATH)]
+    )
     _swap(ds)
     return ds
 
@@ -195,8 +196,9 @@ def load_files(
     if current is not None and current.version == version:
         return current  # the same content and mapping: nothing to redo
     con, report = _load_into_new_connection(list(files), mapping, progress)
-    ds = Dataset(con=con, source=source, names=names, report=report, version=version, files=list(files),
-                 mapping=mapping or None)
+    ds = Dataset(
+        con=con, source=source, names=names, report=report, version=version, files=list(files), mapping=mapping or None
+    )
     _swap(ds)
     return ds
 

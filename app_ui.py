@@ -37,11 +37,26 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def chart(fig: go.Figure, data: pd.DataFrame, *, guide: str, name: str, key: str | None = None,
-          on_select: str = "ignore", selection_mode: Any = "points") -> Any:
+def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure `build()` makes, kept in the session cache under `key` (plus the data version,
+    filters and language): plotly spends 30-200 ms validating a figure, a page switch must not."""
+    return app_state.cached(("figure", app_state.lang(), *key), build)
+
+
+def chart(
+    fig: go.Figure,
+    data: pd.DataFrame,
+    *,
+    guide: str,
+    name: str,
+    key: str | None = None,
+    on_select: str = "ignore",
+    selection_mode: Any = "points",
+) -> Any:
     """Draw a plotly chart, its one-line reading guide, and a download of the numbers behind it."""
-    event = st.plotly_chart(fig, key=key, on_select=on_select, selection_mode=selection_mode,
-                            config={"displaylogo": False})
+    event = st.plotly_chart(
+        fig, key=key, on_select=on_select, selection_mode=selection_mode, config={"displaylogo": False}
+    )
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.caption("💡 " + guide)
     right.download_button(
@@ -58,19 +73,27 @@ def chart(fig: go.Figure, data: pd.DataFrame, *, guide: str, name: str, key: str
 LEVEL_COLOURS = {"below": "red", "typical": "orange", "good": "blue", "excellent": "green"}
 
 
-def metric_card(label: str, value: str, *, help: str | None = None, benchmark: dict | None = None,
-                kind: str | None = None, figure: go.Figure | None = None, key: str | None = None) -> None:
+def metric_card(
+    label: str,
+    value: str,
+    *,
+    help: str | None = None,
+    benchmark: dict | None = None,
+    kind: str | None = None,
+    band_html: str | None = None,
+) -> None:
     """One KPI in a bordered card. With a benchmark (`retention.benchmark_bands` result: value,
-    band, level, verdict) a coloured badge says the level in words, the band scale shows where the
-    shop sits, and the caption gives the verdict (English) or the reference band (Italian)."""
+    band, level, verdict) a coloured badge says the level in words, the band scale (HTML from
+    `charts.benchmark_band_html`) shows where the shop sits, and the caption gives the verdict
+    (English) or the reference band (Italian)."""
     lang = app_state.lang()
     with st.container(border=True):
         st.metric(label, value, help=help)
         level = (benchmark or {}).get("level")
         if level:
             st.badge(t(f"level.{level}", lang), color=LEVEL_COLOURS.get(level, "gray"))
-        if figure is not None:
-            st.plotly_chart(figure, key=key, config={"displayModeBar": False, "staticPlot": True})
+        if band_html:
+            st.html(band_html)
         if benchmark and level:
             st.caption(benchmark.get("verdict", "") if lang == "en" else t(f"bench.{kind}", lang))
 

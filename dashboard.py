@@ -72,14 +72,30 @@ def _sidebar_filters(ds: app_state.Dataset) -> None:
         period = None
         if lo and hi:
             lo, hi = _as_date(lo), _as_date(hi)
-            period = st.date_input(t("filters.dates", lang), value=(lo, hi), min_value=lo, max_value=hi,
-                                   key=f"f_dates_{v}", format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD")
-        countries = st.multiselect(t("filters.country", lang), options.get("countries") or [],
-                                   key=f"f_country_{v}", placeholder=t("filters.all", lang))
-        channels = st.multiselect(t("filters.channel", lang), options.get("channels") or [],
-                                  key=f"f_channel_{v}", placeholder=t("filters.all", lang))
+            period = st.date_input(
+                t("filters.dates", lang),
+                value=(lo, hi),
+                min_value=lo,
+                max_value=hi,
+                key=f"f_dates_{v}",
+                format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD",
+            )
+        countries = st.multiselect(
+            t("filters.country", lang),
+            options.get("countries") or [],
+            key=f"f_country_{v}",
+            placeholder=t("filters.all", lang),
+        )
+        channels = st.multiselect(
+            t("filters.channel", lang),
+            options.get("channels") or [],
+            key=f"f_channel_{v}",
+            placeholder=t("filters.all", lang),
+        )
         discounts = st.multiselect(
-            t("filters.discount", lang), options.get("first_discount_codes") or [], key=f"f_discount_{v}",
+            t("filters.discount", lang),
+            options.get("first_discount_codes") or [],
+            key=f"f_discount_{v}",
             placeholder=t("filters.all", lang),
             format_func=lambda o: t("filters.no_discount", lang) if o == NONE_LABEL else o,
             help=t("filters.discount_help", lang),
@@ -90,8 +106,13 @@ def _sidebar_filters(ds: app_state.Dataset) -> None:
         if (start, end) == (lo, hi):
             start = end = None  # the whole range is no filter: keeps the cache key of "unfiltered"
     try:
-        filters = Filters(date_from=start, date_to=end, countries=tuple(countries), channels=tuple(channels),
-                          first_discount_codes=tuple(discounts))
+        filters = Filters(
+            date_from=start,
+            date_to=end,
+            countries=tuple(countries),
+            channels=tuple(channels),
+            first_discount_codes=tuple(discounts),
+        )
     except UserInputError as exc:
         st.sidebar.error(str(exc))
         filters = None
@@ -111,7 +132,10 @@ with st.sidebar:
     # The choice lives under a plain key ("lang") that survives any run; the widget has its own key.
     st.session_state["_lang_widget"] = lang
     st.selectbox(
-        "🌐 " + t("sidebar.language", lang), list(LANGUAGES), key="_lang_widget", format_func=LANGUAGES.get,
+        "🌐 " + t("sidebar.language", lang),
+        list(LANGUAGES),
+        key="_lang_widget",
+        format_func=LANGUAGES.get,
         on_change=lambda: st.session_state.update(lang=st.session_state["_lang_widget"]),
     )
 

@@ -44,18 +44,28 @@ if customers.empty:
 # --- who -------------------------------------------------------------------------------------------
 st.subheader("1️⃣ " + t("aud.who", lang))
 w = st.columns([1, 3])
-by = w[0].selectbox(t("aud.by", lang), ["lifecycle", "rfm", "churn_risk"], key="au_by",
-                    format_func=lambda b: t(f"aud.by_{b}", lang))
-present = set(customers[{"lifecycle": "lifecycle_segment", "rfm": "rfm_group", "churn_risk": "churn_risk"}[by]]
-              .dropna().astype(str))
+by = w[0].selectbox(
+    t("aud.by", lang), ["lifecycle", "rfm", "churn_risk"], key="au_by", format_func=lambda b: t(f"aud.by_{b}", lang)
+)
+present = set(
+    customers[{"lifecycle": "lifecycle_segment", "rfm": "rfm_group", "churn_risk": "churn_risk"}[by]]
+    .dropna()
+    .astype(str)
+)
 options = [s for s in segment_names(by) if s in present] or sorted(present)
-chosen = w[1].multiselect(t("aud.segments", lang), options, key=f"au_segments_{by}",
-                          placeholder=t("aud.all_customers", lang))
+chosen = w[1].multiselect(
+    t("aud.segments", lang), options, key=f"au_segments_{by}", placeholder=t("aud.all_customers", lang)
+)
 
 MOMENTS = ["none", "anniversary", "milestone", "next_order", "overdue"]
 m = st.columns([1, 1, 2])
-moment = m[0].selectbox(t("aud.moment", lang), MOMENTS, key="au_moment",
-                        format_func=lambda x: t(f"aud.moment_{x}", lang), help=t("aud.moment_help", lang))
+moment = m[0].selectbox(
+    t("aud.moment", lang),
+    MOMENTS,
+    key="au_moment",
+    format_func=lambda x: t(f"aud.moment_{x}", lang),
+    help=t("aud.moment_help", lang),
+)
 moment_value = None
 if moment in ("anniversary", "next_order"):
     moment_value = int(m[1].number_input(t("aud.within_days", lang), 1, 365, 30, key="au_moment_days"))
@@ -66,19 +76,33 @@ elif moment == "overdue":
 
 with st.expander("🔎 " + t("aud.filters", lang)):
     f = st.columns(3)
-    clv_range = f[0].slider(t("aud.clv_percentile", lang), 0, 100, (0, 100), key="au_clv",
-                            help=t("aud.clv_percentile_help", lang))
+    clv_range = f[0].slider(
+        t("aud.clv_percentile", lang), 0, 100, (0, 100), key="au_clv", help=t("aud.clv_percentile_help", lang)
+    )
     first_day = pd.Timestamp(customers["last_order"].min()).date()
     last_day = pd.Timestamp(customers["last_order"].max()).date()
-    last_range = f[1].date_input(t("aud.last_order", lang), (first_day, last_day), min_value=first_day,
-                                 max_value=last_day, key="au_last",
-                                 format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD")
-    orders_range = f[2].slider(t("aud.orders", lang), 1, int(max(2, min(50, customers["orders"].max()))),
-                               (1, int(max(2, min(50, customers["orders"].max())))), key="au_orders")
+    last_range = f[1].date_input(
+        t("aud.last_order", lang),
+        (first_day, last_day),
+        min_value=first_day,
+        max_value=last_day,
+        key="au_last",
+        format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD",
+    )
+    orders_range = f[2].slider(
+        t("aud.orders", lang),
+        1,
+        int(max(2, min(50, customers["orders"].max()))),
+        (1, int(max(2, min(50, customers["orders"].max())))),
+        key="au_orders",
+    )
     g = st.columns(3)
-    countries = g[0].multiselect(t("filters.country", lang).split(" (")[0],
-                                 sorted(customers["country"].dropna().astype(str).unique()), key="au_countries",
-                                 placeholder=t("filters.all", lang))
+    countries = g[0].multiselect(
+        t("filters.country", lang).split(" (")[0],
+        sorted(customers["country"].dropna().astype(str).unique()),
+        key="au_countries",
+        placeholder=t("filters.all", lang),
+    )
     products = g[1].text_input(t("aud.products", lang), key="au_products", help=t("aud.products_help", lang))
     categories = g[2].text_input(t("aud.categories", lang), key="au_categories", help=t("aud.products_help", lang))
 
@@ -89,7 +113,7 @@ def _split(text: str) -> tuple[str, ...] | None:
 
 
 max_orders_allowed = int(max(2, min(50, customers["orders"].max())))
-start, end = (last_range if isinstance(last_range, (tuple, list)) and len(last_range) == 2 else (None, None))
+start, end = last_range if isinstance(last_range, (tuple, list)) and len(last_range) == 2 else (None, None)
 audience_filters = AudienceFilters(
     clv_percentile_min=clv_range[0] if clv_range[0] > 0 else None,
     clv_percentile_max=clv_range[1] if clv_range[1] < 100 else None,
@@ -108,15 +132,19 @@ h = st.columns(4)
 fmt = h[0].selectbox(t("aud.format", lang), list(FORMATS), key="au_fmt", format_func=lambda k: FORMATS[k].label)
 holdout_pct = h[1].slider(t("aud.holdout", lang), 0, 50, 10, key="au_holdout", help=t("aud.holdout_help", lang))
 seed = int(h[2].number_input(t("aud.seed", lang), 0, 10_000, 0, key="au_seed", help=t("aud.seed_help", lang)))
-include_no_consent = h[3].toggle(t("aud.include_no_consent", lang), value=False, key="au_consent",
-                                 help=t("aud.consent_help", lang))
+include_no_consent = h[3].toggle(
+    t("aud.include_no_consent", lang), value=False, key="au_consent", help=t("aud.consent_help", lang)
+)
 cross_sell = st.toggle(t("aud.cross_sell", lang), value=False, key="au_cross", help=t("aud.cross_sell_help", lang))
 
 # --- build -----------------------------------------------------------------------------------------
 base = customers
 if cross_sell:
-    base = app_state.cached(("cross_sell", window), lambda: add_cross_sell(customers, ds.con, table=table),
-                            label=t("common.computing", lang))
+    base = app_state.cached(
+        ("cross_sell", window),
+        lambda: add_cross_sell(customers, ds.con, table=table),
+        label=t("common.computing", lang),
+    )
 if moment == "anniversary":
     base = first_order_anniversaries(base, within_days=moment_value)
 elif moment == "milestone":
@@ -128,8 +156,17 @@ elif moment == "overdue":
 
 fmt_info = FORMATS[fmt]
 try:
-    audience = build_audience(base, by=by, segments=chosen or None, filters=audience_filters, channel=fmt_info.channel,
-                              include_no_consent=include_no_consent, holdout=holdout_pct / 100, seed=seed, con=ds.con)
+    audience = build_audience(
+        base,
+        by=by,
+        segments=chosen or None,
+        filters=audience_filters,
+        channel=fmt_info.channel,
+        include_no_consent=include_no_consent,
+        holdout=holdout_pct / 100,
+        seed=seed,
+        con=ds.con,
+    )
 except UserInputError as exc:
     st.error("⚠️ " + str(exc))
     st.stop()
@@ -137,11 +174,16 @@ except UserInputError as exc:
 # --- preview ---------------------------------------------------------------------------------------
 st.subheader("3️⃣ " + t("aud.preview", lang))
 p = st.columns(4)
-p[0].metric(t("aud.members", lang), format_number(len(audience.treatment), lang), border=True,
-            help=t("aud.members_help", lang))
+p[0].metric(
+    t("aud.members", lang), format_number(len(audience.treatment), lang), border=True, help=t("aud.members_help", lang)
+)
 p[1].metric(t("aud.holdout_size", lang), format_number(audience.holdout_size, lang), border=True)
-p[2].metric(t("aud.left_out_consent", lang), format_number(audience.left_out_no_consent, lang), border=True,
-            help=t("aud.consent_help", lang))
+p[2].metric(
+    t("aud.left_out_consent", lang),
+    format_number(audience.left_out_no_consent, lang),
+    border=True,
+    help=t("aud.consent_help", lang),
+)
 p[3].metric(t("aud.filtered_out", lang), format_number(audience.filtered_out, lang), border=True)
 for warning in audience.warnings:
     st.warning(warning)
@@ -149,43 +191,105 @@ if audience.members.empty:
     st.info(t("aud.empty", lang))
     st.stop()
 
-counts = (audience.members.groupby(["segment", "holdout"]).size().rename("customers").reset_index()
-          .assign(group=lambda d: d["holdout"].map({True: t("aud.control", lang), False: t("aud.treatment", lang)})))
+counts = (
+    audience.members.groupby(["segment", "holdout"])
+    .size()
+    .rename("customers")
+    .reset_index()
+    .assign(group=lambda d: d["holdout"].map({True: t("aud.control", lang), False: t("aud.treatment", lang)}))
+)
 per_segment = counts.groupby("segment", as_index=False)["customers"].sum().sort_values("customers", ascending=False)
-fig = charts.bar_chart(per_segment, x="segment", y="customers", x_label=t("aud.segment", lang),
-                       y_label=t("kpi.customers", lang), horizontal=True, lang=lang)
+fig = charts.bar_chart(
+    per_segment,
+    x="segment",
+    y="customers",
+    x_label=t("aud.segment", lang),
+    y_label=t("kpi.customers", lang),
+    horizontal=True,
+    lang=lang,
+)
 app_ui.chart(fig, counts, guide=t("aud.preview_guide", lang), name="audience_counts", key="au_counts")
 st.dataframe(audience.members.head(100), hide_index=True, height=280)
 
 # --- download --------------------------------------------------------------------------------------
 st.subheader("4️⃣ " + t("aud.download", lang))
 result = app_state.cached(
-    ("audience_file", by, tuple(chosen), repr(audience_filters), moment, moment_value, fmt, holdout_pct, seed,
-     include_no_consent, cross_sell, window),
+    (
+        "audience_file",
+        by,
+        tuple(chosen),
+        repr(audience_filters),
+        moment,
+        moment_value,
+        fmt,
+        holdout_pct,
+        seed,
+        include_no_consent,
+        cross_sell,
+        window,
+    ),
     lambda: render_audience(audience, fmt),
 )
 for warning in result.warnings:
     st.warning("⚠️ " + warning)
 stem = "audience_" + ("_".join(chosen) if chosen else "all").replace(" ", "_").lower()[:60] + f"_{fmt}"
 d = st.columns(3)
-d[0].download_button("⬇ " + t("aud.download_file", lang, fmt=fmt_info.label, n=format_number(result.rows, lang)),
-                     result.data, f"{stem}.{fmt_info.extension}", fmt_info.mime, key="dl_audience", type="primary",
-                     on_click="ignore")
+d[0].download_button(
+    "⬇ " + t("aud.download_file", lang, fmt=fmt_info.label, n=format_number(result.rows, lang)),
+    result.data,
+    f"{stem}.{fmt_info.extension}",
+    fmt_info.mime,
+    key="dl_audience",
+    type="primary",
+    on_click="ignore",
+)
 if audience.holdout_size:
     control = audience.control
-    d[1].download_button("⬇ " + t("aud.download_holdout", lang, n=format_number(len(control), lang)),
-                         lambda: to_bytes(control, "csv"), f"{stem}_holdout.csv", "text/csv", key="dl_holdout",
-                         on_click="ignore")
-zip_key = (ds.version, app_state.filters_key(), by, repr(audience_filters), fmt, holdout_pct, seed,
-           include_no_consent, cross_sell, moment, moment_value, window)
+    d[1].download_button(
+        "⬇ " + t("aud.download_holdout", lang, n=format_number(len(control), lang)),
+        lambda: to_bytes(control, "csv"),
+        f"{stem}_holdout.csv",
+        "text/csv",
+        key="dl_holdout",
+        on_click="ignore",
+    )
+zip_key = (
+    ds.version,
+    app_state.filters_key(),
+    by,
+    repr(audience_filters),
+    fmt,
+    holdout_pct,
+    seed,
+    include_no_consent,
+    cross_sell,
+    moment,
+    moment_value,
+    window,
+)
 if d[2].button("🗜️ " + t("aud.prepare_zip", lang), key="au_zip"):
     with st.spinner(t("common.computing", lang)):
-        st.session_state["_audience_zip"] = (zip_key, zip_all_segments(
-            base, by=by, fmt=fmt, filters=audience_filters, include_no_consent=include_no_consent,
-            holdout=holdout_pct / 100, seed=seed, con=ds.con))
+        st.session_state["_audience_zip"] = (
+            zip_key,
+            zip_all_segments(
+                base,
+                by=by,
+                fmt=fmt,
+                filters=audience_filters,
+                include_no_consent=include_no_consent,
+                holdout=holdout_pct / 100,
+                seed=seed,
+                con=ds.con,
+            ),
+        )
 prepared = st.session_state.get("_audience_zip")
 if prepared and prepared[0] == zip_key:
-    d[2].download_button("⬇ " + t("aud.download_zip", lang), prepared[1],
-                         f"audiences_{by}_{fmt}_{date.today().isoformat()}.zip", "application/zip", key="dl_zip",
-                         on_click="ignore")
+    d[2].download_button(
+        "⬇ " + t("aud.download_zip", lang),
+        prepared[1],
+        f"audiences_{by}_{fmt}_{date.today().isoformat()}.zip",
+        "application/zip",
+        key="dl_zip",
+        on_click="ignore",
+    )
 st.caption("🔒 " + t("aud.privacy", lang))

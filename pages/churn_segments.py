@@ -36,12 +36,14 @@ SUMMARY_COLUMNS = {
 app_ui.page_header("🚦 " + t("churn.title", lang), t("churn.subtitle", lang))
 
 o = st.columns([2, 1, 3])
-own_window = o[0].toggle(t("churn.own_window", lang), value=True, key="ch_own_window",
-                         help=t("churn.own_window_help", lang))
+own_window = o[0].toggle(
+    t("churn.own_window", lang), value=True, key="ch_own_window", help=t("churn.own_window_help", lang)
+)
 window = None
 if not own_window:
-    window = int(o[1].number_input(t("churn.window_days", lang), min_value=7, max_value=730, value=90, step=7,
-                                   key="ch_window"))
+    window = int(
+        o[1].number_input(t("churn.window_days", lang), min_value=7, max_value=730, value=90, step=7, key="ch_window")
+    )
 
 st.session_state["churn_window"] = window  # the audiences page builds on the same scores
 bundle = app_state.churn_bundle(window, label=t("churn.scoring", lang))
@@ -56,145 +58,274 @@ o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + s
 m = st.columns([1, 2])
 with m[0]:
     share = bundle["share"]
-    bands = [(0.0, 0.18, t("level.excellent", lang), charts.GREEN), (0.18, 0.28, t("level.good", lang), charts.BLUE),
-             (0.28, 0.38, t("level.typical", lang), charts.AMBER), (0.38, 0.6, t("level.below", lang), charts.RED)]
-    app_ui.metric_card(t("kpi.churn_risk_share", lang), format_percent(share, lang),
-                       help=t("kpi.churn_risk_share_help", lang), benchmark=judge_churn_risk_share(share),
-                       kind="churn_risk_share", figure=charts.benchmark_band(share, bands, lang=lang), key="ch_band")
+    bands = [
+        (0.0, 0.18, t("level.excellent", lang), charts.GREEN),
+        (0.18, 0.28, t("level.good", lang), charts.BLUE),
+        (0.28, 0.38, t("level.typical", lang), charts.AMBER),
+        (0.38, 0.6, t("level.below", lang), charts.RED),
+    ]
+    app_ui.metric_card(
+        t("kpi.churn_risk_share", lang),
+        format_percent(share, lang),
+        help=t("kpi.churn_risk_share_help", lang),
+        benchmark=judge_churn_risk_share(share),
+        kind="churn_risk_share",
+        band_html=charts.benchmark_band_html(share, bands),
+    )
 with m[1]:
     with st.container(border=True):
         st.markdown("**" + t("churn.scorer", lang) + ": " + t(f"churn.scorer_{result.chosen}", lang) + "**")
-        st.badge(t("churn.confidence", lang) + ": " + t(f"churn.conf_{result.confidence}", lang),
-                 color={"high": "green", "medium": "blue", "low": "orange"}.get(result.confidence, "gray"))
+        st.badge(
+            t("churn.confidence", lang) + ": " + t(f"churn.conf_{result.confidence}", lang),
+            color={"high": "green", "medium": "blue", "low": "orange"}.get(result.confidence, "gray"),
+        )
         st.write(result.reason)
         for note in result.notes:
             st.caption("ℹ️ " + note)
 
-tabs = st.tabs([
-    "🚦 " + t("churn.tiers", lang), "🏁 " + t("churn.leaderboard", lang), "🧮 " + t("churn.rfm", lang),
-    "🌱 " + t("churn.lifecycle", lang), "🔀 " + t("churn.migration", lang), "🔍 " + t("churn.drilldown", lang),
-])
+tabs = st.tabs(
+    [
+        "🚦 " + t("churn.tiers", lang),
+        "🏁 " + t("churn.leaderboard", lang),
+        "🧮 " + t("churn.rfm", lang),
+        "🌱 " + t("churn.lifecycle", lang),
+        "🔀 " + t("churn.migration", lang),
+        "🔍 " + t("churn.drilldown", lang),
+    ],
+    key="churn_tabs",
+    on_change="rerun",
+)
 
 with tabs[0]:
-    tiers = (customers["churn_risk"].value_counts().rename_axis("tier").reset_index(name="customers"))
-    tiers["share"] = tiers["customers"] / tiers["customers"].sum()
-    fig = charts.risk_tiers(tiers, tier_labels={k: t(f"churn.tier_{k}", lang) for k in ("low", "medium", "high")},
-                            x_label=t("churn.risk", lang), y_label=t("kpi.customers", lang), lang=lang)
-    th = result.thresholds
-    app_ui.chart(fig, tiers, guide=t("churn.tiers_guide", lang, n=result.window_days,
-                                     medium=format_percent(th.get("medium"), lang, 0),
-                                     high=format_percent(th.get("high"), lang, 0)), name="churn_risk_tiers",
-                 key="ch_tiers")
-    by_tier = app_state.cached(("segment_summary", "churn_risk", lang, window),
-                               lambda: segment_summary(customers, by="churn_risk", language=lang))
-    st.dataframe(by_tier.drop(columns=[c for c in by_tier.columns if c.startswith("churn_")]), hide_index=True,
-                 column_config=SUMMARY_COLUMNS)
+    if tabs[0].open:  # only the open tab is computed and drawn
+        tiers = customers["churn_risk"].value_counts().rename_axis("tier").reset_index(name="customers")
+        tiers["share"] = tiers["customers"] / tiers["customers"].sum()
+        fig = app_ui.figure(
+            ("risk_tiers2", window),
+            lambda: charts.risk_tiers(
+                tiers,
+                tier_labels={k: t(f"churn.tier_{k}", lang) for k in ("low", "medium", "high")},
+                x_label=t("churn.risk", lang),
+                y_label=t("kpi.customers", lang),
+                lang=lang,
+            ),
+        )
+        th = result.thresholds
+        app_ui.chart(
+            fig,
+            tiers,
+            guide=t(
+                "churn.tiers_guide",
+                lang,
+                n=result.window_days,
+                medium=format_percent(th.get("medium"), lang, 0),
+                high=format_percent(th.get("high"), lang, 0),
+            ),
+            name="churn_risk_tiers",
+            key="ch_tiers",
+        )
+        by_tier = app_state.cached(
+            ("segment_summary", "churn_risk", lang, window),
+            lambda: segment_summary(customers, by="churn_risk", language=lang),
+        )
+        st.dataframe(
+            by_tier.drop(columns=[c for c in by_tier.columns if c.startswith("churn_")]),
+            hide_index=True,
+            column_config=SUMMARY_COLUMNS,
+        )
 
 with tabs[1]:
-    board = result.leaderboard
-    if board is None or board.empty:
-        st.info(t("churn.no_leaderboard", lang))
-    else:
-        shown = board.copy()
-        st.caption(t("churn.leaderboard_guide", lang))
-        st.dataframe(shown, hide_index=True, column_config={
-            "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
-            "precision_top20": st.column_config.NumberColumn(t("churn.precision_top20", lang), format="%.2f"),
-            "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
-            "chosen": st.column_config.CheckboxColumn(t("churn.chosen", lang)),
-        })
-        fig = charts.bar_chart(board, x="label" if "label" in board else "scorer", y="roc_auc",
-                               x_label=t("churn.scorer", lang), y_label="ROC AUC", text_format=".3f",
-                               colours=[charts.GREEN if c else charts.GREY for c in board["chosen"]], lang=lang)
-        app_ui.chart(fig, board, guide=t("churn.auc_guide", lang), name="churn_leaderboard", key="ch_board")
+    if tabs[1].open:  # only the open tab is computed and drawn
+        board = result.leaderboard
+        if board is None or board.empty:
+            st.info(t("churn.no_leaderboard", lang))
+        else:
+            shown = board.copy()
+            st.caption(t("churn.leaderboard_guide", lang))
+            st.dataframe(
+                shown,
+                hide_index=True,
+                column_config={
+                    "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+                    "precision_top20": st.column_config.NumberColumn(t("churn.precision_top20", lang), format="%.2f"),
+                    "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
+                    "chosen": st.column_config.CheckboxColumn(t("churn.chosen", lang)),
+                },
+            )
+            fig = app_ui.figure(
+                ("bar_chart3", window),
+                lambda: charts.bar_chart(
+                    board,
+                    x="label" if "label" in board else "scorer",
+                    y="roc_auc",
+                    x_label=t("churn.scorer", lang),
+                    y_label="ROC AUC",
+                    text_format=".3f",
+                    colours=[charts.GREEN if c else charts.GREY for c in board["chosen"]],
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(fig, board, guide=t("churn.auc_guide", lang), name="churn_leaderboard", key="ch_board")
 
 with tabs[2]:
-    c1, c2 = st.columns(2)
-    with c1:
-        grid = (customers.groupby(["r_score", "f_score"], as_index=False)
-                .agg(customers=("customer_id", "count"), avg_revenue=("revenue", "mean")))
-        fig = charts.rfm_grid(grid, x_label=t("churn.f_score", lang), y_label=t("churn.r_score", lang),
-                              value_label=t("kpi.customers", lang), lang=lang)
-        app_ui.chart(fig, grid, guide=t("churn.rfm_grid_guide", lang), name="rfm_grid", key="ch_rfm_grid")
-    with c2:
-        rfm = app_state.cached(("segment_summary", "rfm", lang, window),
-                               lambda: segment_summary(customers, by="rfm", language=lang))
-        fig = charts.bar_chart(rfm, x="segment", y="customers", x_label=t("churn.group", lang),
-                               y_label=t("kpi.customers", lang), horizontal=True, lang=lang)
-        app_ui.chart(fig, rfm, guide=t("churn.rfm_groups_guide", lang), name="rfm_groups", key="ch_rfm_groups")
-    st.markdown("##### " + t("churn.groups_table", lang))
-    st.dataframe(rfm, hide_index=True, column_config=SUMMARY_COLUMNS)
-    with st.expander(t("churn.rfm_rules", lang)):
-        st.caption(t("churn.rfm_rules_guide", lang))
-        st.dataframe(rfm_group_rules_table(), hide_index=True)
+    if tabs[2].open:  # only the open tab is computed and drawn
+        c1, c2 = st.columns(2)
+        with c1:
+            grid = customers.groupby(["r_score", "f_score"], as_index=False).agg(
+                customers=("customer_id", "count"), avg_revenue=("revenue", "mean")
+            )
+            fig = app_ui.figure(
+                ("rfm_grid4", window),
+                lambda: charts.rfm_grid(
+                    grid,
+                    x_label=t("churn.f_score", lang),
+                    y_label=t("churn.r_score", lang),
+                    value_label=t("kpi.customers", lang),
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(fig, grid, guide=t("churn.rfm_grid_guide", lang), name="rfm_grid", key="ch_rfm_grid")
+        with c2:
+            rfm = app_state.cached(
+                ("segment_summary", "rfm", lang, window), lambda: segment_summary(customers, by="rfm", language=lang)
+            )
+            fig = app_ui.figure(
+                ("bar_chart5", window),
+                lambda: charts.bar_chart(
+                    rfm,
+                    x="segment",
+                    y="customers",
+                    x_label=t("churn.group", lang),
+                    y_label=t("kpi.customers", lang),
+                    horizontal=True,
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(fig, rfm, guide=t("churn.rfm_groups_guide", lang), name="rfm_groups", key="ch_rfm_groups")
+        st.markdown("##### " + t("churn.groups_table", lang))
+        st.dataframe(rfm, hide_index=True, column_config=SUMMARY_COLUMNS)
+        with st.expander(t("churn.rfm_rules", lang)):
+            st.caption(t("churn.rfm_rules_guide", lang))
+            st.dataframe(rfm_group_rules_table(), hide_index=True)
 
 with tabs[3]:
-    life = app_state.cached(("segment_summary", "lifecycle", lang, window),
-                            lambda: segment_summary(customers, by="lifecycle", language=lang))
-    fig = charts.bar_chart(life, x="segment", y="customers", x_label=t("churn.segment", lang),
-                           y_label=t("kpi.customers", lang), horizontal=True, lang=lang)
-    app_ui.chart(fig, life, guide=t("churn.lifecycle_guide", lang), name="lifecycle_segments", key="ch_life")
-    st.markdown("##### 📋 " + t("churn.playbook", lang))
-    for row in life.itertuples():
-        if not row.customers:
-            continue
-        with st.container(border=True):
-            a, b = st.columns([1, 3])
-            a.markdown(f"**{row.segment}**  \n{format_number(row.customers, lang)} · {format_percent(row.share, lang)}"
-                       f"  \n{format_money(row.revenue, lang, currency, 0)}")
-            b.markdown(f"📣 **{row.channel}**  \n{row.recommended_action}")
-    st.dataframe(life, hide_index=True, column_config=SUMMARY_COLUMNS)
+    if tabs[3].open:  # only the open tab is computed and drawn
+        life = app_state.cached(
+            ("segment_summary", "lifecycle", lang, window),
+            lambda: segment_summary(customers, by="lifecycle", language=lang),
+        )
+        fig = app_ui.figure(
+            ("bar_chart6", window),
+            lambda: charts.bar_chart(
+                life,
+                x="segment",
+                y="customers",
+                x_label=t("churn.segment", lang),
+                y_label=t("kpi.customers", lang),
+                horizontal=True,
+                lang=lang,
+            ),
+        )
+        app_ui.chart(fig, life, guide=t("churn.lifecycle_guide", lang), name="lifecycle_segments", key="ch_life")
+        st.markdown("##### 📋 " + t("churn.playbook", lang))
+        for row in life.itertuples():
+            if not row.customers:
+                continue
+            with st.container(border=True):
+                a, b = st.columns([1, 3])
+                a.markdown(
+                    f"**{row.segment}**  \n{format_number(row.customers, lang)} · {format_percent(row.share, lang)}"
+                    f"  \n{format_money(row.revenue, lang, currency, 0)}"
+                )
+                b.markdown(f"📣 **{row.channel}**  \n{row.recommended_action}")
+        st.dataframe(life, hide_index=True, column_config=SUMMARY_COLUMNS)
 
 with tabs[4]:
-    by = st.radio(t("churn.segmentation", lang), ["rfm", "lifecycle"], horizontal=True, key="ch_mig_by",
-                  format_func=lambda b: t(f"churn.by_{b}", lang))
-    last = pd.Timestamp(customers["last_order"].max()).date()
-    months_back = st.select_slider(t("churn.since_months", lang), options=[1, 3, 6, 12], value=6, key="ch_mig_months")
-    since = last - timedelta(days=round(30.4375 * months_back))
-    moves = app_state.cached(("migration", by, since.isoformat(), window),
-                             lambda: segment_migration(ds.con, since=since, by=by, table=table,
-                                                       window_days=result.window_days),
-                             label=t("common.computing", lang))
-    if moves.empty:
-        st.info(t("common.no_data", lang))
-    else:
-        fig = charts.migration_heatmap(moves, order=segment_names(by), x_label=t("churn.now", lang),
-                                       y_label=t("churn.on_date", lang, date=format_date(since, lang)),
-                                       value_label=t("churn.share_of_before", lang), lang=lang)
-        app_ui.chart(fig, moves, guide=t("churn.migration_guide", lang, date=format_date(since, lang)),
-                     name=f"segment_migration_{by}", key="ch_mig")
+    if tabs[4].open:  # only the open tab is computed and drawn
+        by = st.radio(
+            t("churn.segmentation", lang),
+            ["rfm", "lifecycle"],
+            horizontal=True,
+            key="ch_mig_by",
+            format_func=lambda b: t(f"churn.by_{b}", lang),
+        )
+        last = pd.Timestamp(customers["last_order"].max()).date()
+        months_back = st.select_slider(
+            t("churn.since_months", lang), options=[1, 3, 6, 12], value=6, key="ch_mig_months"
+        )
+        since = last - timedelta(days=round(30.4375 * months_back))
+        moves = app_state.cached(
+            ("migration", by, since.isoformat(), window),
+            lambda: segment_migration(ds.con, since=since, by=by, table=table, window_days=result.window_days),
+            label=t("common.computing", lang),
+        )
+        if moves.empty:
+            st.info(t("common.no_data", lang))
+        else:
+            fig = app_ui.figure(
+                ("migration_heatmap7", window, by, since),
+                lambda: charts.migration_heatmap(
+                    moves,
+                    order=segment_names(by),
+                    x_label=t("churn.now", lang),
+                    y_label=t("churn.on_date", lang, date=format_date(since, lang)),
+                    value_label=t("churn.share_of_before", lang),
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(
+                fig,
+                moves,
+                guide=t("churn.migration_guide", lang, date=format_date(since, lang)),
+                name=f"segment_migration_{by}",
+                key="ch_mig",
+            )
 
 with tabs[5]:
-    st.caption(t("churn.drilldown_guide", lang))
-    ranked = customers.sort_values(["churn_probability", "predicted_clv", "customer_id"],
-                                   ascending=[False, False, True], na_position="last")
-    high_value_at_risk = ranked[ranked["churn_risk"] == "high"].sort_values(
-        ["predicted_clv", "customer_id"], ascending=[False, True], na_position="last")
-    ids = list(dict.fromkeys([*high_value_at_risk["customer_id"].head(200), *ranked["customer_id"].head(200)]))
-    labels = dict(zip(customers["customer_id"], customers["email"].fillna(customers["customer_id"]), strict=False))
-    pick = st.selectbox(t("churn.pick_customer", lang), ids, key="ch_pick",
-                        format_func=lambda c: f"{labels.get(c, c)}", help=t("churn.pick_help", lang))
-    if pick is not None:
-        row = customers.loc[customers["customer_id"] == pick].iloc[0]
-        k = st.columns(5)
-        k[0].metric(t("kpi.orders", lang), format_number(row["orders"], lang), border=True)
-        k[1].metric(t("data.revenue", lang), format_money(row["revenue"], lang, currency), border=True)
-        k[2].metric(t("churn.p_churn", lang, n=result.window_days), format_percent(row["churn_probability"], lang),
-                    border=True)
-        k[3].metric(t("value.predicted_short", lang) + " CLV", format_money(row["predicted_clv"], lang, currency),
-                    border=True)
-        k[4].metric("RFM", f"{row['rfm_score']} · {row['rfm_group']}", border=True)
-        recency_days = (last - pd.Timestamp(row["last_order"]).date()).days
-        reasons = [t("churn.why_last_order", lang, days=recency_days, date=format_date(row["last_order"], lang))]
-        if row["orders"] > 1 and row["frequency"] > 0:
-            gap = row["recency"] / row["frequency"]
-            reasons.append(t("churn.why_cadence", lang, gap=format_number(gap, lang)))
-        if row.get("days_overdue", 0) and row["days_overdue"] > 0:
-            reasons.append(t("churn.why_overdue", lang, days=format_number(row["days_overdue"], lang)))
-        if row["orders"] == 1:
-            reasons.append(t("churn.why_one_order", lang))
-        risk = t(f"churn.tier_{row['churn_risk']}", lang)
-        reasons.append(t("churn.why_segment", lang, life=row["lifecycle_segment"], risk=risk))
-        st.markdown("**" + t("churn.why", lang) + "**\n\n" + "\n".join(f"- {r}" for r in reasons))
-        history = customer_orders(ds.con, pick, table=table)
-        st.dataframe(history, hide_index=True)
+    if tabs[5].open:  # only the open tab is computed and drawn
+        st.caption(t("churn.drilldown_guide", lang))
+        ranked = customers.sort_values(
+            ["churn_probability", "predicted_clv", "customer_id"], ascending=[False, False, True], na_position="last"
+        )
+        high_value_at_risk = ranked[ranked["churn_risk"] == "high"].sort_values(
+            ["predicted_clv", "customer_id"], ascending=[False, True], na_position="last"
+        )
+        ids = list(dict.fromkeys([*high_value_at_risk["customer_id"].head(200), *ranked["customer_id"].head(200)]))
+        labels = dict(zip(customers["customer_id"], customers["email"].fillna(customers["customer_id"]), strict=False))
+        pick = st.selectbox(
+            t("churn.pick_customer", lang),
+            ids,
+            key="ch_pick",
+            format_func=lambda c: f"{labels.get(c, c)}",
+            help=t("churn.pick_help", lang),
+        )
+        if pick is not None:
+            row = customers.loc[customers["customer_id"] == pick].iloc[0]
+            k = st.columns(5)
+            k[0].metric(t("kpi.orders", lang), format_number(row["orders"], lang), border=True)
+            k[1].metric(t("data.revenue", lang), format_money(row["revenue"], lang, currency), border=True)
+            k[2].metric(
+                t("churn.p_churn", lang, n=result.window_days),
+                format_percent(row["churn_probability"], lang),
+                border=True,
+            )
+            k[3].metric(
+                t("value.predicted_short", lang) + " CLV",
+                format_money(row["predicted_clv"], lang, currency),
+                border=True,
+            )
+            k[4].metric("RFM", f"{row['rfm_score']} · {row['rfm_group']}", border=True)
+            recency_days = (last - pd.Timestamp(row["last_order"]).date()).days
+            reasons = [t("churn.why_last_order", lang, days=recency_days, date=format_date(row["last_order"], lang))]
+            if row["orders"] > 1 and row["frequency"] > 0:
+                gap = row["recency"] / row["frequency"]
+                reasons.append(t("churn.why_cadence", lang, gap=format_number(gap, lang)))
+            if row.get("days_overdue", 0) and row["days_overdue"] > 0:
+                reasons.append(t("churn.why_overdue", lang, days=format_number(row["days_overdue"], lang)))
+            if row["orders"] == 1:
+                reasons.append(t("churn.why_one_order", lang))
+            risk = t(f"churn.tier_{row['churn_risk']}", lang)
+            reasons.append(t("churn.why_segment", lang, life=row["lifecycle_segment"], risk=risk))
+            st.markdown("**" + t("churn.why", lang) + "**\n\n" + "\n".join(f"- {r}" for r in reasons))
+            history = customer_orders(ds.con, pick, table=table)
+            st.dataframe(history, hide_index=True)

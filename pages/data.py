@@ -58,6 +58,7 @@ with st.container(border=True):
 rep = ds.report
 currency = rep.get("currency") or "EUR"
 
+
 def _format_label(report: dict) -> str:
     labels = {f.get("format_label") or f.get("format") for f in report.get("files") or [] if isinstance(f, dict)}
     labels.discard(None)
@@ -83,121 +84,165 @@ for warning in rep.get("warnings") or []:
     st.warning(warning)
 
 tab_ledger, tab_mapping, tab_rejected = st.tabs(
-    ["🧾 " + t("data.ledger", lang), "🗺️ " + t("data.mapping", lang), "🚫 " + t("data.rejected", lang)]
+    ["🧾 " + t("data.ledger", lang), "🗺️ " + t("data.mapping", lang), "🚫 " + t("data.rejected", lang)],
+    key="data_tabs",
+    on_change="rerun",
 )
 
 # --- the cleaning ledger ---------------------------------------------------------------------------
 with tab_ledger:
-    st.caption(t("data.ledger_guide", lang))
-    dropped = rep.get("dropped") or {}
-    dropped_revenue = rep.get("revenue_dropped") or {}
-    rows = [{"reason": t("data.kept", lang), "rows": rep.get("rows_kept", 0), "revenue": rep.get("revenue")}]
-    for reason, n in dropped.items():
-        rows.append({"reason": str(reason), "rows": n, "revenue": dropped_revenue.get(reason)})
-    ledger = pd.DataFrame(rows)
-    ledger["share"] = ledger["rows"] / max(float(rep.get("rows_in") or 0), 1.0)
-    shown = ledger.assign(
-        rows=ledger["rows"].map(lambda v: format_number(v, lang)),
-        revenue=ledger["revenue"].map(lambda v: format_money(v, lang, currency)),
-        share=ledger["share"].map(lambda v: format_number(v * 100, lang, 1) + "%"),
-    ).rename(columns={"reason": t("data.reason", lang), "rows": t("data.rows", lang),
-                      "revenue": t("data.revenue", lang), "share": t("data.share", lang)})
-    st.dataframe(shown, hide_index=True)
-    balanced = int(rep.get("rows_kept") or 0) + sum(int(n) for n in dropped.values()) == int(rep.get("rows_in") or 0)
-    st.caption(("✅ " if balanced else "⚠️ ")
-               + t("data.ledger_balance", lang, rows_in=format_number(rep.get("rows_in"), lang)))
-    st.download_button("⬇ " + t("data.download_ledger", lang), lambda: app_ui.csv_bytes(ledger), "cleaning_ledger.csv",
-                       "text/csv", key="dl_ledger", on_click="ignore")
+    if tab_ledger.open:  # only the open tab is computed and drawn
+        st.caption(t("data.ledger_guide", lang))
+        dropped = rep.get("dropped") or {}
+        dropped_revenue = rep.get("revenue_dropped") or {}
+        rows = [{"reason": t("data.kept", lang), "rows": rep.get("rows_kept", 0), "revenue": rep.get("revenue")}]
+        for reason, n in dropped.items():
+            rows.append({"reason": str(reason), "rows": n, "revenue": dropped_revenue.get(reason)})
+        ledger = pd.DataFrame(rows)
+        ledger["share"] = ledger["rows"] / max(float(rep.get("rows_in") or 0), 1.0)
+        shown = ledger.assign(
+            rows=ledger["rows"].map(lambda v: format_number(v, lang)),
+            revenue=ledger["revenue"].map(lambda v: format_money(v, lang, currency)),
+            share=ledger["share"].map(lambda v: format_number(v * 100, lang, 1) + "%"),
+        ).rename(
+            columns={
+                "reason": t("data.reason", lang),
+                "rows": t("data.rows", lang),
+                "revenue": t("data.revenue", lang),
+                "share": t("data.share", lang),
+            }
+        )
+        st.dataframe(shown, hide_index=True)
+        balanced = int(rep.get("rows_kept") or 0) + sum(int(n) for n in dropped.values()) == int(
+            rep.get("rows_in") or 0
+        )
+        st.caption(
+            ("✅ " if balanced else "⚠️ ")
+            + t("data.ledger_balance", lang, rows_in=format_number(rep.get("rows_in"), lang))
+        )
+        st.download_button(
+            "⬇ " + t("data.download_ledger", lang),
+            lambda: app_ui.csv_bytes(ledger),
+            "cleaning_ledger.csv",
+            "text/csv",
+            key="dl_ledger",
+            on_click="ignore",
+        )
 
 # --- the mapping -----------------------------------------------------------------------------------
 with tab_mapping:
-    st.caption(t("data.mapping_guide", lang))
-    mapping = dict(rep.get("mapping") or {})
-    from retention.ingest import MAPPABLE, inspect_files
+    if tab_mapping.open:  # only the open tab is computed and drawn
+        st.caption(t("data.mapping_guide", lang))
+        mapping = dict(rep.get("mapping") or {})
+        from retention.ingest import MAPPABLE, inspect_files
 
-    try:
-        inspection = app_state.cached(("inspect", json.dumps(ds.mapping or {}, sort_keys=True)),
-                                      lambda: inspect_files(ds.files, mapping=ds.mapping), filtered=False)
-    except Exception:  # noqa: BLE001 - without the inspector the editor still offers the mapped columns
-        inspection = None
-    files_seen = inspection.files if inspection is not None else []
-    columns = sorted({str(col) for f in files_seen for col in f.columns} | {str(v) for v in mapping.values() if v})
-    how = files_seen[0].how if files_seen else {}
-    confidence = files_seen[0].confidence if files_seen else {}
-    if rep.get("guessed"):
-        st.warning("🤔 " + t("data.guessed", lang, fields=", ".join(rep["guessed"])))
-    described = {f.name: f for f in FIELDS}
-    editor_frame = pd.DataFrame(
-        {
-            "field": list(MAPPABLE),
-            "required": [bool(described[n].required) if n in described else False for n in MAPPABLE],
-            "column": [mapping.get(n) for n in MAPPABLE],
-            "how": [how.get(n, "") for n in MAPPABLE],
-            "confidence": [confidence.get(n) for n in MAPPABLE],
-            "meaning": [described[n].description if n in described else t("data.helper_field", lang) for n in MAPPABLE],
-        }
-    )
-    edited = st.data_editor(
-        editor_frame,
-        hide_index=True,
-        disabled=["field", "required", "how", "confidence", "meaning"],
-        column_config={
-            "field": st.column_config.TextColumn(t("data.field", lang)),
-            "required": st.column_config.CheckboxColumn(t("data.required", lang)),
-            "column": st.column_config.SelectboxColumn(t("data.source_column", lang), options=columns),
-            "how": st.column_config.TextColumn(t("data.how", lang)),
-            "confidence": st.column_config.ProgressColumn(t("data.confidence", lang), min_value=0, max_value=1,
-                                                          format="percent"),
-            "meaning": st.column_config.TextColumn(t("data.meaning", lang)),
-        },
-        key=f"mapping_editor_{ds.version}",
-    )
-    new_mapping = {r["field"]: str(r["column"]) for r in edited.to_dict("records")
-                   if r["column"] is not None and not pd.isna(r["column"]) and str(r["column"])}
-    # A field the user cleared is sent as "" (the ingester then drops its guess for it).
-    new_mapping |= {f: "" for f in mapping if f not in new_mapping}
-    changed = {k: v for k, v in new_mapping.items() if v} != {k: v for k, v in mapping.items() if v}
-    b1, b2, b3 = st.columns(3)
-    if b1.button("🔄 " + t("data.reload_mapping", lang), key="reload_mapping", disabled=not changed):
-        with st.status(t("data.loading", lang)) as status:
-            try:
-                app_state.reload_with_mapping(new_mapping, progress=app_ui.progress_reporter(status))
-                status.update(label=t("data.loaded", lang), state="complete")
-                s.upload_error = None
-            except Exception as exc:  # noqa: BLE001 - a bad mapping is a message, and the data stays
-                s.upload_error = app_state.friendly_error(exc)
-                status.update(label=t("data.load_failed", lang), state="error")
-        st.rerun()
-    b2.download_button("💾 " + t("data.save_mapping", lang), json.dumps(new_mapping, indent=2, ensure_ascii=False),
-                       "mapping.json", "application/json", key="dl_mapping", on_click="ignore")
-    saved = b3.file_uploader(t("data.load_mapping", lang), type=["json"], key="mapping_upload")
-    if saved is not None and st.session_state.get("_applied_mapping") != saved.file_id:
-        st.session_state["_applied_mapping"] = saved.file_id
         try:
-            loaded = json.loads(saved.getvalue().decode("utf-8"))
-            if not isinstance(loaded, dict):
-                raise ValueError("not an object")
+            inspection = app_state.cached(
+                ("inspect", json.dumps(ds.mapping or {}, sort_keys=True)),
+                lambda: inspect_files(ds.files, mapping=ds.mapping),
+                filtered=False,
+            )
+        except Exception:  # noqa: BLE001 - without the inspector the editor still offers the mapped columns
+            inspection = None
+        files_seen = inspection.files if inspection is not None else []
+        columns = sorted({str(col) for f in files_seen for col in f.columns} | {str(v) for v in mapping.values() if v})
+        how = files_seen[0].how if files_seen else {}
+        confidence = files_seen[0].confidence if files_seen else {}
+        if rep.get("guessed"):
+            st.warning("🤔 " + t("data.guessed", lang, fields=", ".join(rep["guessed"])))
+        described = {f.name: f for f in FIELDS}
+        editor_frame = pd.DataFrame(
+            {
+                "field": list(MAPPABLE),
+                "required": [bool(described[n].required) if n in described else False for n in MAPPABLE],
+                "column": [mapping.get(n) for n in MAPPABLE],
+                "how": [how.get(n, "") for n in MAPPABLE],
+                "confidence": [confidence.get(n) for n in MAPPABLE],
+                "meaning": [
+                    described[n].description if n in described else t("data.helper_field", lang) for n in MAPPABLE
+                ],
+            }
+        )
+        edited = st.data_editor(
+            editor_frame,
+            hide_index=True,
+            disabled=["field", "required", "how", "confidence", "meaning"],
+            column_config={
+                "field": st.column_config.TextColumn(t("data.field", lang)),
+                "required": st.column_config.CheckboxColumn(t("data.required", lang)),
+                "column": st.column_config.SelectboxColumn(t("data.source_column", lang), options=columns),
+                "how": st.column_config.TextColumn(t("data.how", lang)),
+                "confidence": st.column_config.ProgressColumn(
+                    t("data.confidence", lang), min_value=0, max_value=1, format="percent"
+                ),
+                "meaning": st.column_config.TextColumn(t("data.meaning", lang)),
+            },
+            key=f"mapping_editor_{ds.version}",
+        )
+        new_mapping = {
+            r["field"]: str(r["column"])
+            for r in edited.to_dict("records")
+            if r["column"] is not None and not pd.isna(r["column"]) and str(r["column"])
+        }
+        # A field the user cleared is sent as "" (the ingester then drops its guess for it).
+        new_mapping |= {f: "" for f in mapping if f not in new_mapping}
+        changed = {k: v for k, v in new_mapping.items() if v} != {k: v for k, v in mapping.items() if v}
+        b1, b2, b3 = st.columns(3)
+        if b1.button("🔄 " + t("data.reload_mapping", lang), key="reload_mapping", disabled=not changed):
             with st.status(t("data.loading", lang)) as status:
-                app_state.reload_with_mapping({str(k): str(v) for k, v in loaded.items()},
-                                              progress=app_ui.progress_reporter(status))
-            s.upload_error = None
-        except (ValueError, UnicodeDecodeError):
-            s.upload_error = t("data.bad_mapping", lang)
-        except Exception as exc:  # noqa: BLE001
-            s.upload_error = app_state.friendly_error(exc)
-        st.rerun()
+                try:
+                    app_state.reload_with_mapping(new_mapping, progress=app_ui.progress_reporter(status))
+                    status.update(label=t("data.loaded", lang), state="complete")
+                    s.upload_error = None
+                except Exception as exc:  # noqa: BLE001 - a bad mapping is a message, and the data stays
+                    s.upload_error = app_state.friendly_error(exc)
+                    status.update(label=t("data.load_failed", lang), state="error")
+            st.rerun()
+        b2.download_button(
+            "💾 " + t("data.save_mapping", lang),
+            json.dumps(new_mapping, indent=2, ensure_ascii=False),
+            "mapping.json",
+            "application/json",
+            key="dl_mapping",
+            on_click="ignore",
+        )
+        saved = b3.file_uploader(t("data.load_mapping", lang), type=["json"], key="mapping_upload")
+        if saved is not None and st.session_state.get("_applied_mapping") != saved.file_id:
+            st.session_state["_applied_mapping"] = saved.file_id
+            try:
+                loaded = json.loads(saved.getvalue().decode("utf-8"))
+                if not isinstance(loaded, dict):
+                    raise ValueError("not an object")
+                with st.status(t("data.loading", lang)) as status:
+                    app_state.reload_with_mapping(
+                        {str(k): str(v) for k, v in loaded.items()}, progress=app_ui.progress_reporter(status)
+                    )
+                s.upload_error = None
+            except (ValueError, UnicodeDecodeError):
+                s.upload_error = t("data.bad_mapping", lang)
+            except Exception as exc:  # noqa: BLE001
+                s.upload_error = app_state.friendly_error(exc)
+            st.rerun()
 
 # --- rejected rows ---------------------------------------------------------------------------------
 with tab_rejected:
-    st.caption(t("data.rejected_guide", lang))
-    preview = app_state.cached(("rejected_preview",), lambda: read_table(ds.con, REJECTED_TABLE, limit=500),
-                               filtered=False)
-    if preview is None or preview.empty:
-        st.success("✅ " + t("data.no_rejected", lang))
-    else:
-        st.dataframe(preview, hide_index=True, height=320)
-        full = app_state.cached(("rejected_all",), lambda: read_table(ds.con, REJECTED_TABLE), filtered=False)
-        st.caption(t("data.rejected_count", lang, n=format_number(len(full), lang)))
-        # The CSV is built only when the button is clicked (deferred download).
-        st.download_button("⬇ " + t("data.download_rejected", lang), lambda: app_ui.csv_bytes(full),
-                           "rejected_rows.csv", "text/csv", key="dl_rejected", on_click="ignore")
+    if tab_rejected.open:  # only the open tab is computed and drawn
+        st.caption(t("data.rejected_guide", lang))
+        preview = app_state.cached(
+            ("rejected_preview",), lambda: read_table(ds.con, REJECTED_TABLE, limit=500), filtered=False
+        )
+        if preview is None or preview.empty:
+            st.success("✅ " + t("data.no_rejected", lang))
+        else:
+            st.dataframe(preview, hide_index=True, height=320)
+            full = app_state.cached(("rejected_all",), lambda: read_table(ds.con, REJECTED_TABLE), filtered=False)
+            st.caption(t("data.rejected_count", lang, n=format_number(len(full), lang)))
+            # The CSV is built only when the button is clicked (deferred download).
+            st.download_button(
+                "⬇ " + t("data.download_rejected", lang),
+                lambda: app_ui.csv_bytes(full),
+                "rejected_rows.csv",
+                "text/csv",
+                key="dl_rejected",
+                on_click="ignore",
+            )

@@ -19,16 +19,23 @@ app_ui.page_header("📊 " + t("overview.title", lang), t("overview.subtitle", l
 from retention.kpis import compute_kpis, what_if  # noqa: E402
 
 opt1, opt2, _ = st.columns([1, 1, 2])
-period = opt1.selectbox(t("overview.period", lang), ["month", "quarter", "week", "year"], key="ov_period",
-                        format_func=lambda p: t(f"period.{p}", lang))
-cac = opt2.number_input(t("overview.cac", lang), min_value=0.0, value=0.0, step=5.0, key="ov_cac",
-                        help=t("overview.cac_help", lang))
+period = opt1.selectbox(
+    t("overview.period", lang),
+    ["month", "quarter", "week", "year"],
+    key="ov_period",
+    format_func=lambda p: t(f"period.{p}", lang),
+)
+cac = opt2.number_input(
+    t("overview.cac", lang), min_value=0.0, value=0.0, step=5.0, key="ov_cac", help=t("overview.cac_help", lang)
+)
 cac_value = float(cac) if cac and cac > 0 else None
 
 table = app_state.scope()
-kpis = app_state.cached(("kpis", period, cac_value),
-                        lambda: compute_kpis(ds.con, period=period, cac=cac_value, as_of=None, table=table),
-                        label=t("common.computing", lang))
+kpis = app_state.cached(
+    ("kpis", period, cac_value),
+    lambda: compute_kpis(ds.con, period=period, cac=cac_value, as_of=None, table=table),
+    label=t("common.computing", lang),
+)
 
 if not kpis.get("customers"):
     st.warning(t("common.no_data", lang))
@@ -37,12 +44,23 @@ if not kpis.get("customers"):
 benchmarks = kpis.get("benchmarks") or {}
 
 # Bands of the founding research, as (low, high, label, colour); fractions or ratios.
-REPEAT_BANDS = [(0.0, 0.15, t("level.below", lang), charts.RED), (0.15, 0.30, t("level.typical", lang), charts.AMBER),
-                (0.30, 0.60, t("level.excellent", lang), charts.GREEN)]
-CLV_CAC_BANDS = [(0.0, 2.5, t("level.below", lang), charts.RED), (2.5, 3.0, t("level.typical", lang), charts.AMBER),
-                 (3.0, 4.0, t("level.good", lang), charts.BLUE), (4.0, 6.0, t("level.excellent", lang), charts.GREEN)]
-CHURN_BANDS = [(0.0, 0.18, t("level.excellent", lang), charts.GREEN), (0.18, 0.28, t("level.good", lang), charts.BLUE),
-               (0.28, 0.38, t("level.typical", lang), charts.AMBER), (0.38, 0.6, t("level.below", lang), charts.RED)]
+REPEAT_BANDS = [
+    (0.0, 0.15, t("level.below", lang), charts.RED),
+    (0.15, 0.30, t("level.typical", lang), charts.AMBER),
+    (0.30, 0.60, t("level.excellent", lang), charts.GREEN),
+]
+CLV_CAC_BANDS = [
+    (0.0, 2.5, t("level.below", lang), charts.RED),
+    (2.5, 3.0, t("level.typical", lang), charts.AMBER),
+    (3.0, 4.0, t("level.good", lang), charts.BLUE),
+    (4.0, 6.0, t("level.excellent", lang), charts.GREEN),
+]
+CHURN_BANDS = [
+    (0.0, 0.18, t("level.excellent", lang), charts.GREEN),
+    (0.18, 0.28, t("level.good", lang), charts.BLUE),
+    (0.28, 0.38, t("level.typical", lang), charts.AMBER),
+    (0.38, 0.6, t("level.below", lang), charts.RED),
+]
 
 st.subheader(t("overview.headline", lang))
 cols = st.columns(4)
@@ -59,16 +77,25 @@ st.subheader(t("overview.against_benchmarks", lang))
 cols = st.columns(3)
 with cols[0]:
     b = benchmarks.get("repeat_purchase_rate") or {}
-    app_ui.metric_card(t("kpi.repeat_rate", lang), format_percent(kpis.get("repeat_purchase_rate"), lang),
-                       help=t("kpi.repeat_rate_help", lang), benchmark=b, kind="repeat_rate",
-                       figure=charts.benchmark_band(kpis.get("repeat_purchase_rate"), REPEAT_BANDS, lang=lang),
-                       key="band_repeat")
+    app_ui.metric_card(
+        t("kpi.repeat_rate", lang),
+        format_percent(kpis.get("repeat_purchase_rate"), lang),
+        help=t("kpi.repeat_rate_help", lang),
+        benchmark=b,
+        kind="repeat_rate",
+        band_html=charts.benchmark_band_html(kpis.get("repeat_purchase_rate"), REPEAT_BANDS),
+    )
 with cols[1]:
     b = benchmarks.get("clv_cac") or {}
     value = kpis.get("clv_cac")
-    app_ui.metric_card(t("kpi.clv_cac", lang), (format_number(value, lang, 1) + " : 1") if value is not None else "–",
-                       help=t("kpi.clv_cac_help", lang), benchmark=b if value is not None else None, kind="clv_cac",
-                       figure=charts.benchmark_band(value, CLV_CAC_BANDS, percent=False, lang=lang), key="band_clvcac")
+    app_ui.metric_card(
+        t("kpi.clv_cac", lang),
+        (format_number(value, lang, 1) + " : 1") if value is not None else "–",
+        help=t("kpi.clv_cac_help", lang),
+        benchmark=b if value is not None else None,
+        kind="clv_cac",
+        band_html=charts.benchmark_band_html(value, CLV_CAC_BANDS),
+    )
     if value is None:
         st.caption("👉 " + t("overview.enter_cac", lang))
 with cols[2]:
@@ -81,57 +108,102 @@ with cols[2]:
         b = judge_churn_risk_share(share)
     else:
         b = None
-    app_ui.metric_card(t("kpi.churn_risk_share", lang), format_percent(share, lang),
-                       help=t("kpi.churn_risk_share_help", lang), benchmark=b, kind="churn_risk_share",
-                       figure=charts.benchmark_band(share, CHURN_BANDS, lang=lang), key="band_churn")
+    app_ui.metric_card(
+        t("kpi.churn_risk_share", lang),
+        format_percent(share, lang),
+        help=t("kpi.churn_risk_share_help", lang),
+        benchmark=b,
+        kind="churn_risk_share",
+        band_html=charts.benchmark_band_html(share, CHURN_BANDS),
+    )
     if churn is None and st.button("🚦 " + t("overview.estimate_churn", lang), key="ov_churn"):
         app_state.churn_bundle(None)
         st.rerun()
 
 cols = st.columns(4)
 cols[0].metric(t("kpi.one_time_share", lang), format_percent(kpis.get("one_time_buyer_share"), lang), border=True)
-cols[1].metric(t("kpi.retention_rate", lang, period=t(f"period.{period}", lang)),
-               format_percent(kpis.get("retention_rate"), lang), border=True, help=t("kpi.retention_rate_help", lang))
+cols[1].metric(
+    t("kpi.retention_rate", lang, period=t(f"period.{period}", lang)),
+    format_percent(kpis.get("retention_rate"), lang),
+    border=True,
+    help=t("kpi.retention_rate_help", lang),
+)
 cols[2].metric(t("kpi.churn_rate", lang), format_percent(kpis.get("churn_rate"), lang), border=True)
 cols[3].metric(t("kpi.orders_per_customer", lang), format_number(kpis.get("orders_per_customer"), lang, 2), border=True)
 
-tab_series, tab_repurchase, tab_gaps = st.tabs([
-    "📈 " + t("overview.retention_series", lang),
-    "🔁 " + t("overview.repurchase", lang),
-    "⏱️ " + t("overview.gaps", lang),
-])
+tab_series, tab_repurchase, tab_gaps = st.tabs(
+    [
+        "📈 " + t("overview.retention_series", lang),
+        "🔁 " + t("overview.repurchase", lang),
+        "⏱️ " + t("overview.gaps", lang),
+    ],
+    key="overview_tabs",
+    on_change="rerun",
+)
 with tab_series:
-    series = pd.DataFrame(kpis.get("retention_series") or [])
-    if len(series):
-        series = series[series["complete"].astype(bool)].assign(churn_rate=lambda d: 1 - d["retention_rate"])
-    if len(series):
-        fig = charts.time_series(series, x="period_start", y=["retention_rate", "churn_rate"],
-                                 x_label=t(f"period.{period}", lang), y_label=t("overview.rate", lang), percent=True,
-                                 names=[t("kpi.retention", lang), t("kpi.churn", lang)], lang=lang)
-        app_ui.chart(fig, series, guide=t("overview.retention_series_guide", lang), name="retention_series",
-                     key="ov_series")
-    else:
-        st.info(t("overview.no_series", lang))
+    if tab_series.open:  # only the open tab is computed and drawn
+        series = pd.DataFrame(kpis.get("retention_series") or [])
+        if len(series):
+            series = series[series["complete"].astype(bool)].assign(churn_rate=lambda d: 1 - d["retention_rate"])
+        if len(series):
+            fig = app_ui.figure(
+                ("time_series4", period, cac_value),
+                lambda: charts.time_series(
+                    series,
+                    x="period_start",
+                    y=["retention_rate", "churn_rate"],
+                    x_label=t(f"period.{period}", lang),
+                    y_label=t("overview.rate", lang),
+                    percent=True,
+                    names=[t("kpi.retention", lang), t("kpi.churn", lang)],
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(
+                fig, series, guide=t("overview.retention_series_guide", lang), name="retention_series", key="ov_series"
+            )
+        else:
+            st.info(t("overview.no_series", lang))
 with tab_repurchase:
-    rep = kpis.get("repurchase_within") or {}
-    frame = pd.DataFrame([{"days": int(k), **v} for k, v in rep.items()])
-    if len(frame) and frame["rate"].notna().any():
-        fig = charts.bar_chart(frame.assign(days=frame["days"].map(lambda d: t("overview.within_days", lang, n=d))),
-                               x="days", y="rate", x_label=t("overview.days_after_first", lang),
-                               y_label=t("overview.repurchased", lang), percent=True, lang=lang)
-        app_ui.chart(fig, frame, guide=t("overview.repurchase_guide", lang), name="repurchase_within", key="ov_rep")
-    else:
-        st.info(t("overview.no_series", lang))
+    if tab_repurchase.open:  # only the open tab is computed and drawn
+        rep = kpis.get("repurchase_within") or {}
+        frame = pd.DataFrame([{"days": int(k), **v} for k, v in rep.items()])
+        if len(frame) and frame["rate"].notna().any():
+            fig = app_ui.figure(
+                ("bar_chart5", period, cac_value),
+                lambda: charts.bar_chart(
+                    frame.assign(days=frame["days"].map(lambda d: t("overview.within_days", lang, n=d))),
+                    x="days",
+                    y="rate",
+                    x_label=t("overview.days_after_first", lang),
+                    y_label=t("overview.repurchased", lang),
+                    percent=True,
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(fig, frame, guide=t("overview.repurchase_guide", lang), name="repurchase_within", key="ov_rep")
+        else:
+            st.info(t("overview.no_series", lang))
 with tab_gaps:
-    gaps = kpis.get("time_between_orders") or {}
-    frame = pd.DataFrame([{"step": k, **v} for k, v in gaps.items()])
-    if len(frame) and frame["median_days"].notna().any():
-        fig = charts.bar_chart(frame.assign(step=frame["step"].map(lambda k: t(f"overview.step_{k}", lang))),
-                               x="step", y="median_days", x_label=t("overview.order_step", lang),
-                               y_label=t("overview.median_days", lang), text_format=",.0f", lang=lang)
-        app_ui.chart(fig, frame, guide=t("overview.gaps_guide", lang), name="days_between_orders", key="ov_gaps")
-    else:
-        st.info(t("overview.no_series", lang))
+    if tab_gaps.open:  # only the open tab is computed and drawn
+        gaps = kpis.get("time_between_orders") or {}
+        frame = pd.DataFrame([{"step": k, **v} for k, v in gaps.items()])
+        if len(frame) and frame["median_days"].notna().any():
+            fig = app_ui.figure(
+                ("bar_chart6", period, cac_value),
+                lambda: charts.bar_chart(
+                    frame.assign(step=frame["step"].map(lambda k: t(f"overview.step_{k}", lang))),
+                    x="step",
+                    y="median_days",
+                    x_label=t("overview.order_step", lang),
+                    y_label=t("overview.median_days", lang),
+                    text_format=",.0f",
+                    lang=lang,
+                ),
+            )
+            app_ui.chart(fig, frame, guide=t("overview.gaps_guide", lang), name="days_between_orders", key="ov_gaps")
+        else:
+            st.info(t("overview.no_series", lang))
 for note in kpis.get("notes") or []:
     st.caption("ℹ️ " + note)
 
@@ -140,27 +212,52 @@ st.subheader("🔮 " + t("overview.what_if", lang))
 st.caption(t("overview.what_if_intro", lang))
 wc = st.columns([2, 1])
 points = wc[0].slider(t("overview.what_if_points_any", lang), min_value=1, max_value=20, value=5, key="ov_whatif")
-lever = wc[1].radio(t("overview.what_if_lever", lang), ["repeat", "retention"], key="ov_lever", horizontal=True,
-                    format_func=lambda x: t(f"overview.lever_{x}", lang))
+lever = wc[1].radio(
+    t("overview.what_if_lever", lang),
+    ["repeat", "retention"],
+    key="ov_lever",
+    horizontal=True,
+    format_func=lambda x: t(f"overview.lever_{x}", lang),
+)
 result = app_state.cached(
     ("what_if", points, lever),
-    lambda: what_if(ds.con, repeat_rate_points=points if lever == "repeat" else 0.0,
-                    retention_rate_points=points if lever == "retention" else 0.0, table=table),
+    lambda: what_if(
+        ds.con,
+        repeat_rate_points=points if lever == "repeat" else 0.0,
+        retention_rate_points=points if lever == "retention" else 0.0,
+        table=table,
+    ),
 )
 scenario = result.get("repeat_rate_scenario" if lever == "repeat" else "retention_rate_scenario")
 if scenario:
     w = st.columns(3)
-    w[0].metric(t("overview.extra_revenue", lang), format_money(scenario.get("extra_revenue_12m"), lang, currency, 0),
-                border=True)
-    w[1].metric(t("overview.extra_returning", lang),
-                format_number(scenario.get("extra_returning_customers_per_month"), lang, 1), border=True)
-    w[2].metric(t("overview.revenue_lift", lang), format_percent(scenario.get("lift_share"), lang), border=True,
-                help=t("overview.baseline", lang,
-                       amount=format_money(result.get("baseline_revenue_12m"), lang, currency, 0)))
+    w[0].metric(
+        t("overview.extra_revenue", lang),
+        format_money(scenario.get("extra_revenue_12m"), lang, currency, 0),
+        border=True,
+    )
+    w[1].metric(
+        t("overview.extra_returning", lang),
+        format_number(scenario.get("extra_returning_customers_per_month"), lang, 1),
+        border=True,
+    )
+    w[2].metric(
+        t("overview.revenue_lift", lang),
+        format_percent(scenario.get("lift_share"), lang),
+        border=True,
+        help=t("overview.baseline", lang, amount=format_money(result.get("baseline_revenue_12m"), lang, currency, 0)),
+    )
     inputs = result.get("inputs") or {}
-    frame = pd.DataFrame([{"input": k, "value": v} for k, v in inputs.items()]
-                         + [{"input": k, "value": v} for k, v in scenario.items()])
-    st.download_button("⬇ " + t("common.download_numbers", lang), lambda: app_ui.csv_bytes(frame),
-                       "what_if.csv", "text/csv", key="dl_whatif", on_click="ignore")
+    frame = pd.DataFrame(
+        [{"input": k, "value": v} for k, v in inputs.items()] + [{"input": k, "value": v} for k, v in scenario.items()]
+    )
+    st.download_button(
+        "⬇ " + t("common.download_numbers", lang),
+        lambda: app_ui.csv_bytes(frame),
+        "what_if.csv",
+        "text/csv",
+        key="dl_whatif",
+        on_click="ignore",
+    )
 for note in result.get("notes") or []:
     st.caption("ℹ️ " + note)

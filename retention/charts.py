@@ -89,7 +89,13 @@ def cohort_heatmap(
         + "<br>n = %{customdata[0]:,.0f}"
         + ("<br>95%: %{customdata[1]:.1f}% – %{customdata[2]:.1f}%" if has_interval else "")
     )
-    text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v * scale:{fmt}}")(np.nan_to_num(z)))
+    # Numbers in the cells only while they stay legible (and cheap for the browser to draw).
+    show_text = z.size <= 400
+    text = (
+        np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v * scale:{fmt}}")(np.nan_to_num(z)))
+        if show_text
+        else np.full(z.shape, "")
+    )
     fig = go.Figure()
     fig.add_trace(
         go.Heatmap(
@@ -385,11 +391,15 @@ def backtest_calibration(
     x = df["bucket"].astype(str)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=x, y=df["actual"], name=actual_label, marker_color="#9ca3af"))
-    fig.add_trace(go.Scatter(x=x, y=df["predicted"], name=predicted_label, mode="lines+markers",
-                             line={"color": BLUE, "width": 3}))
+    fig.add_trace(
+        go.Scatter(x=x, y=df["predicted"], name=predicted_label, mode="lines+markers", line={"color": BLUE, "width": 3})
+    )
     if "baseline" in df:
-        fig.add_trace(go.Scatter(x=x, y=df["baseline"], name=baseline_label, mode="lines+markers",
-                                 line={"color": AMBER, "dash": "dash"}))
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=df["baseline"], name=baseline_label, mode="lines+markers", line={"color": AMBER, "dash": "dash"}
+            )
+        )
     fig.update_xaxes(title=x_label, type="category")
     fig.update_yaxes(title=y_label, rangemode="tozero")
     return _layout(fig, lang=lang, height=340)
@@ -460,11 +470,22 @@ def benchmark_band(
         hi = max(b[1] for b in bands)
         shown = min(max(float(value), lo), hi) * scale
         fig.add_trace(
-            go.Scatter(x=[shown], y=[""], mode="markers", marker={"symbol": "diamond", "size": 16, "color": "#111827"},
-                       hovertemplate=f"{float(value) * scale:.1f}<extra></extra>")
+            go.Scatter(
+                x=[shown],
+                y=[""],
+                mode="markers",
+                marker={"symbol": "diamond", "size": 16, "color": "#111827"},
+                hovertemplate=f"{float(value) * scale:.1f}<extra></extra>",
+            )
         )
-    fig.update_layout(barmode="overlay", showlegend=False, height=70, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-                      template="plotly_white", separators=plotly_separators(lang))
+    fig.update_layout(
+        barmode="overlay",
+        showlegend=False,
+        height=70,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        template="plotly_white",
+        separators=plotly_separators(lang),
+    )
     fig.update_xaxes(ticksuffix="%" if percent else "", fixedrange=True)
     fig.update_yaxes(visible=False, fixedrange=True)
     return fig
@@ -474,6 +495,7 @@ __all__ = [
     "backtest_calibration",
     "bar_chart",
     "benchmark_band",
+    "benchmark_band_html",
     "cohort_heatmap",
     "histogram",
     "layer_cake",
@@ -525,3 +547,40 @@ def migration_heatmap(
     fig.update_xaxes(title=x_label, type="category")
     fig.update_yaxes(title=y_label, type="category", autorange="reversed")
     return _layout(fig, lang=lang, height=max(360, 34 * len(rows) + 140))
+
+
+def benchmark_band_html(
+    value: float | None,
+    bands: Sequence[tuple[float, float, str, str]],
+    *,
+    marker_label: str | None = None,
+) -> str:
+    """The benchmark scale as plain HTML (no plotly: a KPI card must draw in a few milliseconds):
+    coloured bands `(low, high, label, colour)` side by side, widths proportional to their span,
+    and a black marker at `value` (clipped to the scale). Labels are escaped."""
+    import html
+
+    lo = min(b[0] for b in bands)
+    hi = max(b[1] for b in bands)
+    span = (hi - lo) or 1.0
+    parts = []
+    for low, high, label, colour in bands:
+        width = (high - low) / span * 100
+        text = html.escape(label) if width >= 22 else ""
+        parts.append(
+            f'<div title="{html.escape(label)}" style="width:{width:.2f}%;background:{colour}55;'
+            f"display:flex;align-items:center;justify-content:center;font-size:11px;color:#374151;"
+            f'white-space:nowrap;overflow:hidden">{text}</div>'
+        )
+    marker = ""
+    if value is not None and not (isinstance(value, float) and np.isnan(value)):
+        pos = (min(max(float(value), lo), hi) - lo) / span * 100
+        tip = html.escape(marker_label or "")
+        marker = (
+            f'<div title="{tip}" style="position:absolute;left:calc({pos:.2f}% - 7px);top:3px;width:14px;'
+            'height:14px;background:#111827;transform:rotate(45deg);border:2px solid white"></div>'
+        )
+    return (
+        '<div style="position:relative;display:flex;height:20px;border-radius:4px;overflow:visible;'
+        'margin:4px 0 6px 0">' + "".join(parts) + marker + "</div>"
+    )

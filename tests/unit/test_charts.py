@@ -53,3 +53,12 @@ def test_risk_tiers_in_order_low_medium_high():
     fig = charts.risk_tiers(pd.DataFrame({"tier": ["high", "low", "medium"], "customers": [20, 50, 30]}))
     assert list(fig.data[0].y) == [50, 30, 20]
     assert list(fig.data[0].text) == ["50%", "30%", "20%"]
+
+
+def test_benchmark_band_html_places_the_marker_by_value():
+    bands = [(0.0, 0.15, "low", "#f00"), (0.15, 0.30, "typical", "#fa0"), (0.30, 0.6, "<b>excellent</b>", "#0a0")]
+    html = charts.benchmark_band_html(0.3, bands)
+    assert "left:calc(50.00% - 7px)" in html  # 0.30 is half of the 0-0.6 scale
+    assert "width:25.00%" in html and "width:50.00%" in html
+    assert "<b>excellent</b>" not in html and "&lt;b&gt;excellent&lt;/b&gt;" in html
+    assert "left:calc(100.00% - 7px)" in charts.benchmark_band_html(0.9, bands)  # clipped to the scale

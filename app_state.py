@@ -158,14 +158,17 @@ def dataset() -> Dataset:
     return s.dataset  # type: ignore[return-value]
 
 
-def friendly_error(exc: BaseException) -> str:
+def friendly_error(exc: BaseException, *, context: str | None = None) -> str:
     """One sentence for the page: the library's own message for input problems, a generic one
     (with the technical reason in the server log) for anything unexpected."""
     if isinstance(exc, UserInputError):
         return str(exc)
-    log.exception("unexpected error while reading the files", exc_info=exc)
+    log.error("unexpected error", exc_info=exc)
+    reason = type(exc).__name__ + ": " + str(exc)[:200]
+    if context:
+        return f"{context} ({reason})"
     return (
-        "This file could not be read (" + type(exc).__name__ + ": " + str(exc)[:200] + "). "
+        "This file could not be read (" + reason + "). "
         "Check that it is an orders export (CSV, TSV, .gz or .xlsx) and try again."
     )
 

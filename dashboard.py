@@ -142,4 +142,7 @@ with st.sidebar:
 dataset = app_state.dataset()
 _sidebar_source(dataset)
 _sidebar_filters(dataset)
-navigation.run()
+try:
+    navigation.run()
+except Exception as exc:  # noqa: BLE001 - a page never shows a traceback (Streamlit's reruns are BaseException)
+    st.error("⚠️ " + app_state.friendly_error(exc, context=t("app.page_failed", lang)))

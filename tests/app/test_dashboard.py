@@ -145,3 +145,18 @@ def test_audience_builder_switches_format_and_holdout():
     at.slider(key="au_holdout").set_value(20).run()
     _ok(at)
     assert int(_metric(at, "Control group").replace(",", "")) > 0
+
+
+def test_a_shop_too_small_for_the_models_still_draws_every_page():
+    tiny = (ROOT / "tests" / "fixtures" / "ingest" / "shopify_orders.csv").read_bytes()
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload("tiny.csv", tiny, "text/csv").run()
+    _ok(at)
+    assert at.session_state["_retention_state"].dataset.names == ["tiny.csv"]
+    for page in PAGES[1:]:
+        at.switch_page(page).run()
+        _ok(at)
+        assert not at.error, (page, [e.value for e in at.error])
+    at.switch_page("pages/customer_value.py").run()
+    assert any("not available" in w.value for w in at.warning)  # said in words, not a blank chart

@@ -31,7 +31,8 @@ else:
     from retention.ingest import load_orders
     rows = load_orders(con, [path]).rows_kept
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak_mb}))
 """
 
 
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from benchmarks.generate import write_orders
 
-    print(f"{'format':<9} {'lines':>11} {'MB':>7} {'read_csv s':>11} {'ingest s':>9} {'ratio':>6} "
-          f"{'read_csv MB':>12} {'ingest MB':>10} {'kept':>11}")
+    print(
+        f"{'format':<9} {'lines':>11} {'MB':>7} {'read_csv s':>11} {'ingest s':>9} {'ratio':>6} "
+        f"{'read_csv MB':>12} {'ingest MB':>10} {'kept':>11}"
+    )
     for fmt in args.formats.split(","):
         path = f"/tmp/bench_ingest_{fmt}_{args.lines}.csv"
         if not Path(path).exists():
@@ -61,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             ingest.append(measure("ingest", path))
         ps = statistics.median(r["seconds"] for r in plain)
         is_ = statistics.median(r["seconds"] for r in ingest)
-        print(f"{fmt:<9} {args.lines:>11,} {os.path.getsize(path) / 1e6:>7.0f} {ps:>11.2f} {is_:>9.2f} "
-              f"{is_ / ps:>6.2f} {max(r['peak_mb'] for r in plain):>12.0f} {max(r['peak_mb'] for r in ingest):>10.0f} "
-              f"{ingest[0]['rows']:>11,}", flush=True)
+        print(
+            f"{fmt:<9} {args.lines:>11,} {os.path.getsize(path) / 1e6:>7.0f} {ps:>11.2f} {is_:>9.2f} "
+            f"{is_ / ps:>6.2f} {max(r['peak_mb'] for r in plain):>12.0f} {max(r['peak_mb'] for r in ingest):>10.0f} "
+            f"{ingest[0]['rows']:>11,}",
+            flush=True,
+        )
         if not args.keep:
             os.unlink(path)
     return 0

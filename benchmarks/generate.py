@@ -23,8 +23,22 @@ import pyarrow.csv as pacsv
 
 from retention.simulate import simulate_bgnbd
 
-PRODUCTS = np.array(["Tazza", "Teiera", "Cucchiaino", "Vaso", "Borsa", "Cintura", "Portafoglio", "Sciarpa",
-                     "Candela", "Quaderno", "Penna", "Zaino"])
+PRODUCTS = np.array(
+    [
+        "Tazza",
+        "Teiera",
+        "Cucchiaino",
+        "Vaso",
+        "Borsa",
+        "Cintura",
+        "Portafoglio",
+        "Sciarpa",
+        "Candela",
+        "Quaderno",
+        "Penna",
+        "Zaino",
+    ]
+)
 PRICES_CENTS = np.array([1200, 3900, 450, 5500, 8900, 2900, 3500, 2400, 1500, 800, 1200, 6900])
 COUNTRIES = np.array(["IT", "IT", "IT", "DE", "FR", "ES", "AT", "CH"])
 LINES_PER_ORDER_P = np.array([0.6, 0.25, 0.1, 0.05])  # 1, 2, 3, 4 lines
@@ -85,31 +99,35 @@ def build_table(n_lines: int, fmt: str, seed: int = 0) -> pa.Table:
     zip_code = pc.utf8_lpad(pc.cast(pa.array(d["zip"]), pa.string()), 5, "0")
     status_en = np.where(d["cancelled"], "cancelled", np.where(d["refunded"], "refunded", "paid"))
     if fmt == "generic":
-        return pa.table({
-            "order_id": order_no,
-            "order_date": pc.strftime(ts, "%Y-%m-%dT%H:%M:%S"),
-            "customer_id": cust,
-            "email": email,
-            "country": _text(d["country"]),
-            "zip": zip_code,
-            "product": _text(PRODUCTS[d["product"]]),
-            "quantity": qty,
-            "total": _money(line_cents, comma=False),
-            "status": _text(status_en),
-        })
+        return pa.table(
+            {
+                "order_id": order_no,
+                "order_date": pc.strftime(ts, "%Y-%m-%dT%H:%M:%S"),
+                "customer_id": cust,
+                "email": email,
+                "country": _text(d["country"]),
+                "zip": zip_code,
+                "product": _text(PRODUCTS[d["product"]]),
+                "quantity": qty,
+                "total": _money(line_cents, comma=False),
+                "status": _text(status_en),
+            }
+        )
     if fmt == "italian":
         status_it = np.where(d["cancelled"], "annullato", np.where(d["refunded"], "rimborsato", "pagato"))
-        return pa.table({
-            "Numero ordine": order_no,
-            "Data ordine": pc.strftime(ts, "%d/%m/%Y %H:%M"),
-            "Cliente": cust,
-            "Email": email,
-            "CAP": zip_code,
-            "Prodotto": _text(PRODUCTS[d["product"]]),
-            "Quantità": qty,
-            "Totale": _money(line_cents, comma=True),
-            "Stato": _text(status_it),
-        })
+        return pa.table(
+            {
+                "Numero ordine": order_no,
+                "Data ordine": pc.strftime(ts, "%d/%m/%Y %H:%M"),
+                "Cliente": cust,
+                "Email": email,
+                "CAP": zip_code,
+                "Prodotto": _text(PRODUCTS[d["product"]]),
+                "Quantità": qty,
+                "Totale": _money(line_cents, comma=True),
+                "Stato": _text(status_it),
+            }
+        )
     if fmt == "shopify":
         first = d["first"]
         # order subtotal = sum of its lines; refunds give back a third of it
@@ -122,35 +140,39 @@ def build_table(n_lines: int, fmt: str, seed: int = 0) -> pa.Table:
 
         created = pc.strftime(ts, "%Y-%m-%d %H:%M:%S +0100")
         status = np.where(d["refunded"], "partially_refunded", np.where(d["cancelled"], "voided", "paid"))
-        return pa.table({
-            "Name": pc.binary_join_element_wise(pa.scalar("#"), order_no, ""),
-            "Email": on_first(email),
-            "Financial Status": on_first(_text(status)),
-            "Paid at": on_first(created),
-            "Accepts Marketing": on_first(_text(np.where(d["cust"] % 3 == 0, "yes", "no"))),
-            "Currency": on_first(pa.array(np.full(n_lines, "EUR"))),
-            "Subtotal": on_first(_money(pa.array(sums), comma=False)),
-            "Shipping": on_first(pa.array(np.full(n_lines, "4.90"))),
-            "Taxes": on_first(_money(pa.array(sums * 22 // 122), comma=False)),
-            "Total": on_first(_money(pa.array(sums + 490), comma=False)),
-            "Created at": created,
-            "Lineitem quantity": qty,
-            "Lineitem name": _text(PRODUCTS[d["product"]]),
-            "Lineitem price": _money(pa.array(unit), comma=False),
-            "Lineitem sku": _text(np.char.add("SKU-", d["product"].astype(str))),
-            "Billing Zip": on_first(zip_code),
-            "Billing Country": on_first(_text(d["country"])),
-            "Cancelled at": on_first(pc.if_else(pa.array(d["cancelled"]), created, pa.scalar("", pa.string()))),
-            "Refunded Amount": on_first(_money(pa.array(refund), comma=False)),
-            "Source": on_first(pa.array(np.full(n_lines, "web"))),
-            "Lineitem discount": pa.array(np.full(n_lines, "0.00")),
-        })
+        return pa.table(
+            {
+                "Name": pc.binary_join_element_wise(pa.scalar("#"), order_no, ""),
+                "Email": on_first(email),
+                "Financial Status": on_first(_text(status)),
+                "Paid at": on_first(created),
+                "Accepts Marketing": on_first(_text(np.where(d["cust"] % 3 == 0, "yes", "no"))),
+                "Currency": on_first(pa.array(np.full(n_lines, "EUR"))),
+                "Subtotal": on_first(_money(pa.array(sums), comma=False)),
+                "Shipping": on_first(pa.array(np.full(n_lines, "4.90"))),
+                "Taxes": on_first(_money(pa.array(sums * 22 // 122), comma=False)),
+                "Total": on_first(_money(pa.array(sums + 490), comma=False)),
+                "Created at": created,
+                "Lineitem quantity": qty,
+                "Lineitem name": _text(PRODUCTS[d["product"]]),
+                "Lineitem price": _money(pa.array(unit), comma=False),
+                "Lineitem sku": _text(np.char.add("SKU-", d["product"].astype(str))),
+                "Billing Zip": on_first(zip_code),
+                "Billing Country": on_first(_text(d["country"])),
+                "Cancelled at": on_first(pc.if_else(pa.array(d["cancelled"]), created, pa.scalar("", pa.string()))),
+                "Refunded Amount": on_first(_money(pa.array(refund), comma=False)),
+                "Source": on_first(pa.array(np.full(n_lines, "web"))),
+                "Lineitem discount": pa.array(np.full(n_lines, "0.00")),
+            }
+        )
     raise ValueError(f"unknown format {fmt!r}: use generic, italian or shopify")
 
 
 def write_orders(path: str, n_lines: int, fmt: str, seed: int = 0) -> None:
     table = build_table(n_lines, fmt, seed)
-    options = pacsv.WriteOptions(include_header=True, delimiter=";" if fmt == "italian" else ",", quoting_style="needed")
+    options = pacsv.WriteOptions(
+        include_header=True, delimiter=";" if fmt == "italian" else ",", quoting_style="needed"
+    )
     pacsv.write_csv(table, path, write_options=options)
 
 
@@ -163,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     t = time.perf_counter()
     write_orders(args.output, args.lines, args.format, args.seed)
-    print(f"wrote {args.lines:,} {args.format} lines to {args.output} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    print(
+        f"wrote {args.lines:,} {args.format} lines to {args.output} in {time.perf_counter() - t:.1f} s", file=sys.stderr
+    )
     return 0
 
 

@@ -321,7 +321,8 @@ def load_orders(
                     continue
                 warnings.append(
                     f"{pf.name}: we guessed that column {mp[fld]!r} holds the {fld.replace('_', ' ')} "
-                    f"({guess.how.get(fld, 'from its name')}); check it, and correct it with --map {fld}=COLUMN if wrong."
+                    f"({guess.how.get(fld, 'from its name')}); check it, "
+                    f"and correct it with --map {fld}=COLUMN if wrong."
                 )
             if settings.dates_ambiguous:
                 warnings.append(
@@ -377,14 +378,16 @@ def load_orders(
         warnings.append(f"{n:,} row{'s' if n != 1 else ''} left out because {_REASON_SENTENCES.get(reason, reason)}.")
     if synthesised:
         warnings.append(
-            f"{synthesised:,} row{'s have' if synthesised != 1 else ' has'} no order number; each was counted as its own order "
+            f"{synthesised:,} row{'s have' if synthesised != 1 else ' has'} no order number; "
+            "each was counted as its own order "
             "(numbered ~file:row), and they cannot be checked for duplicates."
         )
     if guests:
         warnings.append(f"{guests:,} guest order lines were joined to the customer account with the same email.")
     if zero_orders:
         warnings.append(
-            f"{zero_orders:,} order{'s have' if zero_orders != 1 else ' has'} a net value of 0 (free or fully refunded); they are kept and counted."
+            f"{zero_orders:,} order{'s have' if zero_orders != 1 else ' has'} a net value of 0 "
+            "(free or fully refunded); they are kept and counted."
         )
     if len(cur) > 1:
         warnings.append(

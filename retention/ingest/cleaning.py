@@ -50,9 +50,7 @@ class FileSettings:
     date_formats: tuple[str, ...] = ()  # strptime formats seen in the sample, tried next
 
 
-_SLASH_FULL = re.compile(
-    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:( )(\d{1,2}):(\d{2})(:\d{2})?)?$"
-)
+_SLASH_FULL = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:( )(\d{1,2}):(\d{2})(:\d{2})?)?$")
 
 
 def decide_date_formats(values: list[str], day_first: bool) -> tuple[bool, tuple[str, ...]]:

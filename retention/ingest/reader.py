@@ -149,7 +149,9 @@ def _choose_delimiter(text: str) -> str:
 
 
 _VALUE_RE = re.compile(
-    r"^\s*(?:[-+]?[€$£]?\s*[-+]?\d[\d.,' ]*\s*(?:€|EUR|USD|GBP|%)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|[^@\s]+@[^@\s]+)\s*$"
+    r"^\s*(?:[-+]?[€$£]?\s*[-+]?\d[\d.,' ]*\s*(?:€|EUR|USD|GBP|%)?"  # an amount or a number
+    r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*"  # a date
+    r"|[^@\s]+@[^@\s]+)\s*$"  # an email
 )
 
 

@@ -110,12 +110,6 @@ def double_expr(col: str, comma_decimal: bool) -> str:
     return first_of([f"TRY_CAST({quote_ident(col)} AS DOUBLE)", slow])
 
 
-def bare_text_expr(col: str) -> str:
-    """Text as exported, NULL when empty: for descriptive fields, where trimming every row costs time
-    and a stray space harms nothing."""
-    return f"NULLIF({quote_ident(col)}, '')"
-
-
 # day, month, year, hour, minute, second of 'dd/mm/yyyy hh:mm[:ss]' (or mm/dd, '.' and '-' too)
 _DMY_RE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?"
 
@@ -210,9 +204,7 @@ WORK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reason", "VARCHAR"),
     ("raw_row", "VARCHAR"),
 )
-STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
-    tuple((f.name, f.sql_type) for f in FIELDS) + PROVENANCE + WORK_COLUMNS
-)
+STAGE_COLUMNS: tuple[tuple[str, str], ...] = tuple((f.name, f.sql_type) for f in FIELDS) + PROVENANCE + WORK_COLUMNS
 
 
 def stage_select_sql(
@@ -249,31 +241,45 @@ def stage_select_sql(
     )
     prev = "typed"
     if line_items:
-        # a row's order key: its order number, else itself (rows without order number stay alone)
-        key = "coalesce(_order_raw, '~' || CAST(_rn AS VARCHAR))"
-        filled = ", ".join(f"max({quote_ident(f)}) OVER (PARTITION BY {key}) AS {quote_ident(f)}" for f in order_fields)
+        # Order-level values sit on the first line of each order: take each order's value (max of
+        # the non-empty ones) with one GROUP BY and join it back to every line. A row without an
+        # order number is its own order. (A hash aggregate and join cost far less than windows.)
+        key = first_of(["_order_raw", "'~' || CAST(_rn AS VARCHAR)"])
+        gross = (
+            ", (coalesce(_unit_price, 0) * CAST(coalesce(quantity, 1) AS DECIMAL(18,4)) "
+            "- coalesce(_line_discount, 0)) AS _gross"
+            if shopify_revenue
+            else ""
+        )
+        # NOT MATERIALIZED: read twice (aggregate and join), and inlining lets each read take only
+        # the columns it needs instead of spilling every raw column into a temporary result
+        parts.append(f", lines AS NOT MATERIALIZED (SELECT *, {key} AS _okey{gross} FROM {prev})")
+        # any_value skips NULLs: the first line's value, without max()'s string comparisons
+        aggs = [f"any_value({quote_ident(f)}) AS {quote_ident(f)}" for f in order_fields]
+        if shopify_revenue:
+            aggs += ["sum(_gross) AS _order_gross", "count(*) AS _n_lines", "min(_rn) AS _first_rn"]
+        parts.append(f", agg AS (SELECT _okey, {', '.join(aggs)} FROM lines GROUP BY _okey)")
         others = [n for n in exprs if n not in order_fields]
+        line_cols = ["_rn", "_order_raw", *raw_cols, "_okey", *others] + (["_gross"] if shopify_revenue else [])
+        agg_cols = [*order_fields] + (["_order_gross", "_n_lines", "_first_rn"] if shopify_revenue else [])
         parts.append(
-            f", filled AS (SELECT _rn, _order_raw, {raw_list}, {key} AS _okey, "
-            f"{', '.join(quote_ident(n) for n in others) + ',' if others else ''} {filled} FROM {prev})"
+            ", filled AS (SELECT "
+            + ", ".join([f"l.{quote_ident(c)}" for c in line_cols] + [f"a.{quote_ident(c)}" for c in agg_cols])
+            + " FROM lines l JOIN agg a ON l._okey = a._okey)"
         )
         prev = "filled"
     if shopify_revenue:
         parts.append(shopify_revenue_ctes(prev))
         prev = "alloc"
-    identity = "coalesce(customer_src, email, NULLIF(regexp_replace(phone, '[^0-9+]', '', 'g'), ''))"
-    for name in ("customer_src", "email", "phone"):
-        if name not in exprs:
-            identity = identity.replace(f"{name},", "CAST(NULL AS VARCHAR),").replace(
-                f"regexp_replace({name},", "regexp_replace(CAST(NULL AS VARCHAR),"
-            )
+    sources = [n for n in ("customer_src", "email") if n in exprs]
+    if "phone" in exprs:
+        sources.append("NULLIF(regexp_replace(phone, '[^0-9+]', '', 'g'), '')")
+    identity = first_of(sources) if sources else "CAST(NULL AS VARCHAR)"
     parts.append(f", ided AS (SELECT *, {identity} AS _customer_id FROM {prev})")
-    reason = reason_sql.replace(
-        " END)", f" WHEN _customer_id IS NULL THEN '{REASON_NO_IDENTITY}' END)"
-    )
+    reason = reason_sql.replace(" END)", f" WHEN _customer_id IS NULL THEN '{REASON_NO_IDENTITY}' END)")
     parts.append(f", judged AS (SELECT *, {reason} AS _reason FROM ided)")
     values = {
-        "order_id": f"coalesce(_order_raw, '~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR))",
+        "order_id": first_of(["_order_raw", f"'~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)"]),
         "customer_id": "_customer_id",
         "source_file": "$source_file",
         "source_row": f"_rn + {int(skip)}",
@@ -301,24 +307,23 @@ def stage_select_sql(
 def shopify_revenue_ctes(prev: str) -> str:
     """Net line revenue of a Shopify order (see `cleaning.SHOPIFY_REVENUE_RULE`).
 
-    Expects columns `_okey`, `_rn`, `_unit_price`, `quantity`, `_line_discount`, `_order_subtotal`,
-    `refunded` (order level). Produces `revenue` and `refunded` per line.
+    Expects per line `_okey`, `_rn`, `_gross`, and per order `_order_gross`, `_n_lines`,
+    `_first_rn`, `_order_subtotal`, `refunded` (order level). Produces `revenue` and `refunded` per
+    line; the cents lost to rounding go to the order's first line.
     """
-    gross = "(coalesce(_unit_price, 0) * CAST(coalesce(quantity, 1) AS DECIMAL(18,4)) - coalesce(_line_discount, 0))"
     return (
-        f", lines AS (SELECT *, {gross} AS _gross FROM {prev})"
-        ", totals AS (SELECT *, sum(_gross) OVER (PARTITION BY _okey) AS _order_gross, "
-        "count(*) OVER (PARTITION BY _okey) AS _n_lines, "
-        "row_number() OVER (PARTITION BY _okey ORDER BY _rn) AS _line_no FROM lines)"
         ", shares AS (SELECT *, "
         "CASE WHEN _order_gross > 0 THEN CAST(_gross AS DOUBLE) / CAST(_order_gross AS DOUBLE) "
         "ELSE 1.0 / _n_lines END AS _share, "
         "greatest(coalesce(_order_subtotal, _order_gross) - coalesce(refunded, 0), 0) AS _order_net "
-        "FROM totals)"
-        ", rounded AS (SELECT * REPLACE (CAST(round(CAST(refunded AS DOUBLE) * _share, 2) AS DECIMAL(18,2)) AS refunded), "
-        "CAST(round(CAST(_order_net AS DOUBLE) * _share, 2) AS DECIMAL(18,2)) AS _rev FROM shares)"
-        ", alloc AS (SELECT *, CAST(_rev + CASE WHEN _line_no = 1 "
-        "THEN _order_net - sum(_rev) OVER (PARTITION BY _okey) ELSE 0 END AS DECIMAL(18,2)) AS revenue FROM rounded)"
+        f"FROM {prev})"
+        ", rounded AS NOT MATERIALIZED (SELECT * REPLACE ("
+        "CAST(round(CAST(refunded AS DOUBLE) * _share, 2) AS DECIMAL(18,2)) "
+        "AS refunded), CAST(round(CAST(_order_net AS DOUBLE) * _share, 2) AS DECIMAL(18,2)) AS _rev FROM shares)"
+        ", remainders AS (SELECT _okey AS _rem_okey, CAST(max(_order_net) - sum(_rev) AS DECIMAL(18,2)) AS _rem "
+        "FROM rounded WHERE _n_lines > 1 GROUP BY _okey)"
+        ", alloc AS (SELECT r.*, CAST(r._rev + CASE WHEN r._rn = r._first_rn THEN coalesce(m._rem, 0) ELSE 0 END "
+        "AS DECIMAL(18,2)) AS revenue FROM rounded r LEFT JOIN remainders m ON r._okey = m._rem_okey)"
     )
 
 

@@ -109,7 +109,10 @@ def run_cli(path: Path) -> tuple[float, float, int]:
         "sys.stderr.write(p.stderr.decode()[-2000:])\n"
         "print(dt, rss, p.returncode)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        return float("inf"), float("nan"), -1
     if out.stderr.strip():
         print(out.stderr.strip(), file=sys.stderr)
     seconds, rss_kb, status = out.stdout.split()

@@ -266,11 +266,13 @@ def load_orders(
     merged_mapping: dict[str, str] = {}
     guessed: set[str] = set()
     any_customer_id = any_email = False
+    missing_everywhere: list[str] = []
     try:
         for n, item in enumerate(items):
             step(0.8 * n / len(items), f"Reading {_item_name(item)}")
             pf, fmt, guess, missing = _inspect_one(item, user)
             prepared.append(pf)
+            missing_everywhere = missing if n == 0 else [m for m in missing_everywhere if m in missing]
             if missing and len(items) == 1:
                 raise UserInputError(
                     f"--map {missing[0]}: {pf.name} has no such column; its columns are "
@@ -335,6 +337,11 @@ def load_orders(
                     f"{pf.name}: PrestaShop's export has no customer email or id, so customers are told apart "
                     "by the name in the Customer column; two people with the same name count as one."
                 )
+        if missing_everywhere:
+            raise UserInputError(
+                f"--map {missing_everywhere[0]}: none of the files has such a column; check the column name "
+                "(or its position, for files without a header)."
+            )
         step(0.8, "Checking identities and duplicates")
         work = q.combine_stages(con, stages)
         stages = [] if work != stages[0] else stages

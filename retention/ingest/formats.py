@@ -85,7 +85,6 @@ SHOPIFY = ExportFormat(
         "line_discount": ("Lineitem discount",),
         "order_subtotal": ("Subtotal",),
         "cancelled_at": ("Cancelled at",),
-        "category": ("Vendor",),
     },
     line_items=True,
     revenue_rule=REVENUE_SHOPIFY,

@@ -278,3 +278,12 @@ def test_progress_is_reported(con, tmp_path):
     seen = []
     load_orders(con, [p], progress=lambda f, m: seen.append(f))
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_map_column_missing_from_every_file(con, tmp_path):
+    a = write(tmp_path, "a.csv", "order,date,customer,amount\n1,2024-01-01,c,1\n")
+    b = write(tmp_path, "b.csv", "order,date,customer,amount,Totale\n2,2024-01-01,c,1,2\n")
+    with pytest.raises(UserInputError, match="none of the files"):
+        load_orders(con, [a, a], mapping={"revenue": "Totale"})
+    r = load_orders(con, [a, b], mapping={"revenue": "Totale"})
+    assert r.rows_in == 2

@@ -59,10 +59,10 @@ m = st.columns([1, 2])
 with m[0]:
     share = bundle["share"]
     bands = [
-        (0.0, 0.18, t("level.excellent", lang), charts.GREEN),
-        (0.18, 0.28, t("level.good", lang), charts.BLUE),
-        (0.28, 0.38, t("level.typical", lang), charts.AMBER),
-        (0.38, 0.6, t("level.below", lang), charts.RED),
+        (0.0, 0.18, t("band.excellent", lang), charts.GREEN),
+        (0.18, 0.28, t("band.good", lang), charts.BLUE),
+        (0.28, 0.38, t("band.typical", lang), charts.AMBER),
+        (0.38, 0.6, t("band.below", lang), charts.RED),
     ]
     app_ui.metric_card(
         t("kpi.churn_risk_share", lang),

@@ -77,11 +77,13 @@ c[3].metric(t("data.revenue_net", lang), format_money(rep.get("revenue"), lang, 
 c = st.columns(4)
 c[0].metric(t("data.rows_in", lang), format_number(rep.get("rows_in"), lang))
 c[1].metric(t("data.rows_kept", lang), format_number(rep.get("rows_kept"), lang))
-span = f"{format_date(rep.get('date_min'), lang)} – {format_date(rep.get('date_max'), lang)}"
-c[2].metric(t("data.period", lang), span)
-c[3].metric(t("data.currency", lang), str(rep.get("currency") or "–"))
-for warning in rep.get("warnings") or []:
-    st.warning(warning)
+c[2].metric(t("data.first_order", lang), format_date(rep.get("date_min"), lang))
+c[3].metric(t("data.last_order", lang), format_date(rep.get("date_max"), lang),
+            help=t("data.currency", lang) + ": " + str(rep.get("currency") or "–"))
+notes = rep.get("warnings") or []
+if notes:
+    # One box with every note of the ingester, instead of a wall of yellow boxes.
+    st.info("**" + t("data.notes", lang) + "**\n\n" + "\n".join(f"- {n}" for n in notes))
 
 tab_ledger, tab_mapping, tab_rejected = st.tabs(
     ["🧾 " + t("data.ledger", lang), "🗺️ " + t("data.mapping", lang), "🚫 " + t("data.rejected", lang)],

@@ -45,21 +45,21 @@ benchmarks = kpis.get("benchmarks") or {}
 
 # Bands of the founding research, as (low, high, label, colour); fractions or ratios.
 REPEAT_BANDS = [
-    (0.0, 0.15, t("level.below", lang), charts.RED),
-    (0.15, 0.30, t("level.typical", lang), charts.AMBER),
-    (0.30, 0.60, t("level.excellent", lang), charts.GREEN),
+    (0.0, 0.15, t("band.below", lang), charts.RED),
+    (0.15, 0.30, t("band.typical", lang), charts.AMBER),
+    (0.30, 0.60, t("band.excellent", lang), charts.GREEN),
 ]
 CLV_CAC_BANDS = [
-    (0.0, 2.5, t("level.below", lang), charts.RED),
-    (2.5, 3.0, t("level.typical", lang), charts.AMBER),
-    (3.0, 4.0, t("level.good", lang), charts.BLUE),
-    (4.0, 6.0, t("level.excellent", lang), charts.GREEN),
+    (0.0, 2.5, t("band.below", lang), charts.RED),
+    (2.5, 3.0, t("band.typical", lang), charts.AMBER),
+    (3.0, 4.0, t("band.good", lang), charts.BLUE),
+    (4.0, 6.0, t("band.excellent", lang), charts.GREEN),
 ]
 CHURN_BANDS = [
-    (0.0, 0.18, t("level.excellent", lang), charts.GREEN),
-    (0.18, 0.28, t("level.good", lang), charts.BLUE),
-    (0.28, 0.38, t("level.typical", lang), charts.AMBER),
-    (0.38, 0.6, t("level.below", lang), charts.RED),
+    (0.0, 0.18, t("band.excellent", lang), charts.GREEN),
+    (0.18, 0.28, t("band.good", lang), charts.BLUE),
+    (0.28, 0.38, t("band.typical", lang), charts.AMBER),
+    (0.38, 0.6, t("band.below", lang), charts.RED),
 ]
 
 st.subheader(t("overview.headline", lang))

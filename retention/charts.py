@@ -96,10 +96,16 @@ def cohort_heatmap(
         if show_text
         else np.full(z.shape, "")
     )
+    # Period 0 is 100% retention by definition: leave it out of the colour range, or every later
+    # cell (typically 2-30%) would be drawn in the palest shade.
+    later = (z * scale)[:, 1:] if z.shape[1] > 1 and periods[0] == 0 and value == "retention" else z * scale
+    zmax = float(np.nanmax(later)) if np.isfinite(later).any() else None
     fig = go.Figure()
     fig.add_trace(
         go.Heatmap(
             z=np.where(done, z * scale, np.nan),
+            zmin=0 if zmax is not None else None,
+            zmax=zmax,
             x=periods,
             y=cohorts,
             customdata=custom,
@@ -127,6 +133,27 @@ def cohort_heatmap(
             name=incomplete_label,
         )
     )
+    # Heatmaps cannot be selected in Streamlit, scatter points can: an invisible point on every
+    # cell carries the hover and makes a click select (cohort, period), which lists its customers.
+    has = ~np.isnan(z)
+    rows, cols = np.nonzero(has)
+    fig.add_trace(
+        go.Scatter(
+            x=[periods[c] for c in cols],
+            y=[cohorts[r] for r in rows],
+            mode="markers",
+            marker={"symbol": "square", "size": 18, "opacity": 0},
+            customdata=np.column_stack([custom[rows, cols], (z * scale)[rows, cols]]) if len(rows) else None,
+            text=[incomplete_label if not done[r, c] else "" for r, c in zip(rows, cols, strict=True)],
+            hovertemplate=template.replace("%{z:", "%{customdata[3]:") + "<br><i>%{text}</i><extra></extra>",
+            showlegend=False,
+            name="cells",
+        )
+    )
+    for trace in fig.data[:2]:
+        trace.hoverinfo = "skip"
+        trace.hovertemplate = None
+    fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", title=y_label, type="category")
     fig.update_xaxes(title=x_label, dtick=1)
     return _layout(fig, lang=lang, height=max(320, 22 * len(cohorts) + 120))

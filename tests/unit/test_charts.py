@@ -24,14 +24,17 @@ def _cells() -> pd.DataFrame:
 
 def test_heatmap_puts_incomplete_cells_in_the_grey_trace_only():
     fig = charts.cohort_heatmap(_cells())
-    coloured, grey = (np.array(tr.z, dtype=float) for tr in fig.data)
+    coloured, grey = (np.array(tr.z, dtype=float) for tr in fig.data[:2])
     # January period 2 and February period 1 are incomplete: grey, not coloured.
     assert math.isnan(coloured[0, 2]) and grey[0, 2] == 20.0
     assert math.isnan(coloured[1, 1]) and grey[1, 1] == 25.0
     assert coloured[0, 1] == 30.0 and math.isnan(grey[0, 1])
-    # The Wilson interval reaches the hover as percentages.
-    assert fig.data[0].customdata[0][1][1] == 11.0
-    assert "95%" in fig.data[0].hovertemplate
+    # The Wilson interval reaches the hover as percentages, on the clickable points over the cells.
+    cells = fig.data[2]
+    jan_1 = list(zip(cells.x, cells.y, strict=True)).index((1, "2024-01-01"))
+    assert list(cells.customdata[jan_1]) == [10.0, 11.0, 60.0, 30.0]
+    assert "95%" in cells.hovertemplate
+    assert cells.text[list(zip(cells.x, cells.y, strict=True)).index((1, "2024-02-01"))] == "not yet complete"
 
 
 def test_pareto_points_of_four_customers():

@@ -4,7 +4,7 @@
 
 For each format, generates the file once (`benchmarks.generate`, cached under /tmp), then runs
 each measurement in a fresh Python process, alternating baseline and ingest, and reports the
-median wall time and the peak resident memory of that process (`ru_maxrss`). Target (issue 2):
+median wall time and the peak resident memory of that process (VmHWM). Target (issue 2):
 ingest <= 1.5 x plain read_csv, peak memory < 2 GB, at 10M lines.
 """
 
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from retention.db import connect
 mode, path = sys.argv[1], sys.argv[2]
 con = connect()
@@ -31,7 +31,8 @@ else:
     from retention.ingest import load_orders
     rows = load_orders(con, [path]).rows_kept
 seconds = time.perf_counter() - t
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss would include the parent's peak inherited at fork)
+peak_mb = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM")) / 1024
 print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak_mb}))
 """
 
@@ -48,8 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--keep", action="store_true", help="keep the generated files")
     args = p.parse_args(argv)
-    from benchmarks.generate import write_orders
-
     print(
         f"{'format':<9} {'lines':>11} {'MB':>7} {'read_csv s':>11} {'ingest s':>9} {'ratio':>6} "
         f"{'read_csv MB':>12} {'ingest MB':>10} {'kept':>11}"
@@ -57,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     for fmt in args.formats.split(","):
         path = f"/tmp/bench_ingest_{fmt}_{args.lines}.csv"
         if not Path(path).exists():
-            write_orders(path, args.lines, fmt)
+            # in a child process, so this one stays small while the measurements run
+            subprocess.run(
+                [sys.executable, "-m", "benchmarks.generate", "--lines", str(args.lines), "--format", fmt, "-o", path],
+                check=True,
+            )
         plain, ingest = [], []
         for _ in range(args.repeats):
             plain.append(measure("plain", path))

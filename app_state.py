@@ -40,6 +40,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # 1 GB in total, as the issue asks
 MEMO_ENTRIES = 160  # results and figures kept per session; a page needs 5-15, filters multiply them
 
 _STATE = "_retention_state"
+KEEP_PREFIX = "_keep_"  # page widget values kept across page switches (see app_ui.kept)
 
 
 @dataclass
@@ -143,6 +144,9 @@ def _swap(ds: Dataset) -> None:
     s.dataset = ds
     s.memo.clear()
     s.scope_key = None
+    # Page choices made on the old data (segments, countries, dates) may not exist in the new one.
+    for k in [k for k in st.session_state if str(k).startswith(KEEP_PREFIX)]:
+        del st.session_state[k]
     if old is not None and old.con is not ds.con:
         try:
             old.con.close()

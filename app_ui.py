@@ -133,3 +133,35 @@ def page_header(title: str, subtitle: str | None = None) -> None:
 
 def no_data(message: str) -> None:
     st.info(message)
+
+
+_VALUE_POSITION = {"select_slider": 2, "slider": 3, "number_input": 3, "toggle": 1, "date_input": 1, "text_input": 1}
+
+
+def kept(widget: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Any:
+    """Draw `widget` (for example `st.selectbox` or `col.slider`) so that its value survives page
+    and language switches. Streamlit forgets the state of a widget that a run does not draw (the
+    user leaves the page), and a widget whose option labels change (the language) must be a new
+    one; so the value is mirrored under a plain session key and given back as the default the
+    next time the widget is drawn. The mirror is cleared when new data is loaded."""
+    store = app_state.KEEP_PREFIX + key
+    wkey = f"{key}__{app_state.lang()}"
+    name = getattr(widget, "__name__", "")
+    if wkey not in st.session_state and store in st.session_state:
+        saved = st.session_state[store]
+        args = list(args)
+        if name in ("selectbox", "radio", "multiselect"):
+            options = list(args[1] if len(args) > 1 else kwargs.get("options", []))
+            if name == "multiselect":
+                kwargs["default"] = [v for v in saved if v in options]
+            elif saved in options:
+                kwargs["index"] = options.index(saved)
+        elif name in _VALUE_POSITION:
+            pos = _VALUE_POSITION[name]
+            if len(args) > pos:
+                args[pos] = saved
+            else:
+                kwargs["value"] = saved
+    value = widget(*args, key=wkey, **kwargs)
+    st.session_state[store] = value
+    return value

@@ -44,8 +44,12 @@ if customers.empty:
 # --- who -------------------------------------------------------------------------------------------
 st.subheader("1️⃣ " + t("aud.who", lang))
 w = st.columns([1, 3])
-by = w[0].selectbox(
-    t("aud.by", lang), ["lifecycle", "rfm", "churn_risk"], key="au_by", format_func=lambda b: t(f"aud.by_{b}", lang)
+by = app_ui.kept(
+    w[0].selectbox,
+    "au_by",
+    t("aud.by", lang),
+    ["lifecycle", "rfm", "churn_risk"],
+    format_func=lambda b: t(f"aud.by_{b}", lang),
 )
 present = set(
     customers[{"lifecycle": "lifecycle_segment", "rfm": "rfm_group", "churn_risk": "churn_risk"}[by]]
@@ -53,58 +57,66 @@ present = set(
     .astype(str)
 )
 options = [s for s in segment_names(by) if s in present] or sorted(present)
-chosen = w[1].multiselect(
-    t("aud.segments", lang), options, key=f"au_segments_{by}", placeholder=t("aud.all_customers", lang)
+chosen = app_ui.kept(
+    w[1].multiselect, f"au_segments_{by}", t("aud.segments", lang), options, placeholder=t("aud.all_customers", lang)
 )
 
 MOMENTS = ["none", "anniversary", "milestone", "next_order", "overdue"]
 m = st.columns([1, 1, 2])
-moment = m[0].selectbox(
+moment = app_ui.kept(
+    m[0].selectbox,
+    "au_moment",
     t("aud.moment", lang),
     MOMENTS,
-    key="au_moment",
     format_func=lambda x: t(f"aud.moment_{x}", lang),
     help=t("aud.moment_help", lang),
 )
 moment_value = None
 if moment in ("anniversary", "next_order"):
-    moment_value = int(m[1].number_input(t("aud.within_days", lang), 1, 365, 30, key="au_moment_days"))
+    moment_value = int(app_ui.kept(m[1].number_input, "au_moment_days", t("aud.within_days", lang), 1, 365, 30))
 elif moment == "milestone":
-    moment_value = int(m[1].number_input(t("aud.milestone_n", lang), 2, 100, 5, key="au_moment_n"))
+    moment_value = int(app_ui.kept(m[1].number_input, "au_moment_n", t("aud.milestone_n", lang), 2, 100, 5))
 elif moment == "overdue":
-    moment_value = float(m[1].number_input(t("aud.overdue_factor", lang), 1.0, 5.0, 1.5, 0.1, key="au_moment_f"))
+    moment_value = float(
+        app_ui.kept(m[1].number_input, "au_moment_f", t("aud.overdue_factor", lang), 1.0, 5.0, 1.5, 0.1)
+    )
 
 with st.expander("🔎 " + t("aud.filters", lang)):
     f = st.columns(3)
-    clv_range = f[0].slider(
-        t("aud.clv_percentile", lang), 0, 100, (0, 100), key="au_clv", help=t("aud.clv_percentile_help", lang)
+    clv_range = app_ui.kept(
+        f[0].slider, "au_clv", t("aud.clv_percentile", lang), 0, 100, (0, 100), help=t("aud.clv_percentile_help", lang)
     )
     first_day = pd.Timestamp(customers["last_order"].min()).date()
     last_day = pd.Timestamp(customers["last_order"].max()).date()
-    last_range = f[1].date_input(
+    last_range = app_ui.kept(
+        f[1].date_input,
+        "au_last",
         t("aud.last_order", lang),
         (first_day, last_day),
         min_value=first_day,
         max_value=last_day,
-        key="au_last",
         format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD",
     )
-    orders_range = f[2].slider(
+    orders_range = app_ui.kept(
+        f[2].slider,
+        "au_orders",
         t("aud.orders", lang),
         1,
         int(max(2, min(50, customers["orders"].max()))),
         (1, int(max(2, min(50, customers["orders"].max())))),
-        key="au_orders",
     )
     g = st.columns(3)
-    countries = g[0].multiselect(
+    countries = app_ui.kept(
+        g[0].multiselect,
+        "au_countries",
         t("filters.country", lang).split(" (")[0],
         sorted(customers["country"].dropna().astype(str).unique()),
-        key="au_countries",
         placeholder=t("filters.all", lang),
     )
-    products = g[1].text_input(t("aud.products", lang), key="au_products", help=t("aud.products_help", lang))
-    categories = g[2].text_input(t("aud.categories", lang), key="au_categories", help=t("aud.products_help", lang))
+    products = app_ui.kept(g[1].text_input, "au_products", t("aud.products", lang), help=t("aud.products_help", lang))
+    categories = app_ui.kept(
+        g[2].text_input, "au_categories", t("aud.categories", lang), help=t("aud.products_help", lang)
+    )
 
 
 def _split(text: str) -> tuple[str, ...] | None:
@@ -129,13 +141,19 @@ audience_filters = AudienceFilters(
 # --- how -------------------------------------------------------------------------------------------
 st.subheader("2️⃣ " + t("aud.how", lang))
 h = st.columns(4)
-fmt = h[0].selectbox(t("aud.format", lang), list(FORMATS), key="au_fmt", format_func=lambda k: FORMATS[k].label)
-holdout_pct = h[1].slider(t("aud.holdout", lang), 0, 50, 10, key="au_holdout", help=t("aud.holdout_help", lang))
-seed = int(h[2].number_input(t("aud.seed", lang), 0, 10_000, 0, key="au_seed", help=t("aud.seed_help", lang)))
-include_no_consent = h[3].toggle(
-    t("aud.include_no_consent", lang), value=False, key="au_consent", help=t("aud.consent_help", lang)
+fmt = app_ui.kept(
+    h[0].selectbox, "au_fmt", t("aud.format", lang), list(FORMATS), format_func=lambda k: FORMATS[k].label
 )
-cross_sell = st.toggle(t("aud.cross_sell", lang), value=False, key="au_cross", help=t("aud.cross_sell_help", lang))
+holdout_pct = app_ui.kept(
+    h[1].slider, "au_holdout", t("aud.holdout", lang), 0, 50, 10, help=t("aud.holdout_help", lang)
+)
+seed = int(app_ui.kept(h[2].number_input, "au_seed", t("aud.seed", lang), 0, 10_000, 0, help=t("aud.seed_help", lang)))
+include_no_consent = app_ui.kept(
+    h[3].toggle, "au_consent", t("aud.include_no_consent", lang), value=False, help=t("aud.consent_help", lang)
+)
+cross_sell = app_ui.kept(
+    st.toggle, "au_cross", t("aud.cross_sell", lang), value=False, help=t("aud.cross_sell_help", lang)
+)
 
 # --- build -----------------------------------------------------------------------------------------
 base = customers

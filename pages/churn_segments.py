@@ -36,13 +36,15 @@ SUMMARY_COLUMNS = {
 app_ui.page_header("🚦 " + t("churn.title", lang), t("churn.subtitle", lang))
 
 o = st.columns([2, 1, 3])
-own_window = o[0].toggle(
-    t("churn.own_window", lang), value=True, key="ch_own_window", help=t("churn.own_window_help", lang)
+own_window = app_ui.kept(
+    o[0].toggle, "ch_own_window", t("churn.own_window", lang), value=True, help=t("churn.own_window_help", lang)
 )
 window = None
 if not own_window:
     window = int(
-        o[1].number_input(t("churn.window_days", lang), min_value=7, max_value=730, value=90, step=7, key="ch_window")
+        app_ui.kept(
+            o[1].number_input, "ch_window", t("churn.window_days", lang), min_value=7, max_value=730, value=90, step=7
+        )
     )
 
 st.session_state["churn_window"] = window  # the audiences page builds on the same scores
@@ -242,16 +244,17 @@ with tabs[3]:
 
 with tabs[4]:
     if tabs[4].open:  # only the open tab is computed and drawn
-        by = st.radio(
+        by = app_ui.kept(
+            st.radio,
+            "ch_mig_by",
             t("churn.segmentation", lang),
             ["rfm", "lifecycle"],
             horizontal=True,
-            key="ch_mig_by",
             format_func=lambda b: t(f"churn.by_{b}", lang),
         )
         last = pd.Timestamp(customers["last_order"].max()).date()
-        months_back = st.select_slider(
-            t("churn.since_months", lang), options=[1, 3, 6, 12], value=6, key="ch_mig_months"
+        months_back = app_ui.kept(
+            st.select_slider, "ch_mig_months", t("churn.since_months", lang), options=[1, 3, 6, 12], value=6
         )
         since = last - timedelta(days=round(30.4375 * months_back))
         moves = app_state.cached(
@@ -292,10 +295,11 @@ with tabs[5]:
         )
         ids = list(dict.fromkeys([*high_value_at_risk["customer_id"].head(200), *ranked["customer_id"].head(200)]))
         labels = dict(zip(customers["customer_id"], customers["email"].fillna(customers["customer_id"]), strict=False))
-        pick = st.selectbox(
+        pick = app_ui.kept(
+            st.selectbox,
+            "ch_pick",
             t("churn.pick_customer", lang),
             ids,
-            key="ch_pick",
             format_func=lambda c: f"{labels.get(c, c)}",
             help=t("churn.pick_help", lang),
         )

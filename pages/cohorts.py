@@ -29,26 +29,33 @@ METRICS = {  # metric -> shown as a percentage?
 SPLITS = [None, "channel", "country", "discount_code", "product", "category"]
 
 o = st.columns(4)
-period = o[0].selectbox(
+period = app_ui.kept(
+    o[0].selectbox,
+    "co_period",
     t("cohorts.period", lang),
     ["month", "week", "quarter", "year"],
-    key="co_period",
     format_func=lambda p: t(f"period.{p}", lang),
 )
-mode = o[1].selectbox(
+mode = app_ui.kept(
+    o[1].selectbox,
+    "co_mode",
     t("cohorts.mode", lang),
     ["on", "on_or_after"],
-    key="co_mode",
     format_func=lambda m: t(f"cohorts.mode_{m}", lang),
     help=t("cohorts.mode_help", lang),
 )
-metric = o[2].selectbox(
-    t("cohorts.metric", lang), list(METRICS), key="co_metric", format_func=lambda m: t(f"cohorts.metric_{m}", lang)
+metric = app_ui.kept(
+    o[2].selectbox,
+    "co_metric",
+    t("cohorts.metric", lang),
+    list(METRICS),
+    format_func=lambda m: t(f"cohorts.metric_{m}", lang),
 )
-split_by = o[3].selectbox(
+split_by = app_ui.kept(
+    o[3].selectbox,
+    "co_split",
     t("cohorts.split_by", lang),
     SPLITS,
-    key="co_split",
     format_func=lambda s: t(f"cohorts.split_{s or 'none'}", lang),
     help=t("cohorts.split_help", lang),
 )
@@ -67,7 +74,7 @@ segment = None
 view, view_avg = cells, average
 if split_by:
     segments = sorted(cells["segment"].astype(str).unique())
-    segment = st.selectbox(t("cohorts.segment", lang), segments, key=f"co_segment_{split_by}")
+    segment = app_ui.kept(st.selectbox, f"co_segment_{split_by}", t("cohorts.segment", lang), segments)
     view = cells[cells["segment"].astype(str) == segment]
     view_avg = average[average["segment"].astype(str) == segment] if "segment" in average else average
 

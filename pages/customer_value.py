@@ -23,36 +23,49 @@ currency = ds.report.get("currency") or "EUR"
 app_ui.page_header("💶 " + t("value.title", lang), t("value.subtitle", lang))
 
 o = st.columns(5)
-horizon = o[0].selectbox(
-    t("value.horizon", lang), [12, 3, 6, 24], key="cv_horizon", format_func=lambda m: t("value.months", lang, n=m)
+horizon = app_ui.kept(
+    o[0].selectbox,
+    "cv_horizon",
+    t("value.horizon", lang),
+    [12, 3, 6, 24],
+    format_func=lambda m: t("value.months", lang, n=m),
 )
-margin = o[1].number_input(
+margin = app_ui.kept(
+    o[1].number_input,
+    "cv_margin",
     t("value.margin", lang),
     min_value=1,
     max_value=100,
     value=100,
     step=5,
-    key="cv_margin",
     help=t("value.margin_help", lang),
 )
-discount = o[2].number_input(
+discount = app_ui.kept(
+    o[2].number_input,
+    "cv_discount",
     t("value.discount_rate", lang),
     min_value=0,
     max_value=50,
     value=10,
     step=1,
-    key="cv_discount",
     help=t("value.discount_rate_help", lang),
 )
-model = o[3].selectbox(
+model = app_ui.kept(
+    o[3].selectbox,
+    "cv_model",
     t("value.model", lang),
     ["bgnbd", "mbgnbd"],
-    key="cv_model",
     format_func=lambda m: t(f"value.model_{m}", lang),
     help=t("value.model_help", lang),
 )
-cac = o[4].number_input(
-    t("overview.cac", lang), min_value=0.0, value=0.0, step=5.0, key="cv_cac", help=t("overview.cac_help", lang)
+cac = app_ui.kept(
+    o[4].number_input,
+    "cv_cac",
+    t("overview.cac", lang),
+    min_value=0.0,
+    value=0.0,
+    step=5.0,
+    help=t("overview.cac_help", lang),
 )
 
 customers = app_state.cached(
@@ -186,8 +199,8 @@ with tab_backtest:
     if tab_backtest.open:  # only the open tab is computed and drawn
         st.caption(t("value.backtest_intro", lang))
         last = app_state.cached(("last_order_day",), lambda: last_order_day(ds.con, table))
-        holdout = st.select_slider(
-            t("value.holdout_days", lang), options=[90, 180, 270, 365], value=180, key="cv_holdout"
+        holdout = app_ui.kept(
+            st.select_slider, "cv_holdout", t("value.holdout_days", lang), options=[90, 180, 270, 365], value=180
         )
         cutoff = last - timedelta(days=int(holdout))
         st.caption(t("value.cutoff", lang, date=format_date(cutoff, lang)))

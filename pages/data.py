@@ -78,8 +78,11 @@ c = st.columns(4)
 c[0].metric(t("data.rows_in", lang), format_number(rep.get("rows_in"), lang))
 c[1].metric(t("data.rows_kept", lang), format_number(rep.get("rows_kept"), lang))
 c[2].metric(t("data.first_order", lang), format_date(rep.get("date_min"), lang))
-c[3].metric(t("data.last_order", lang), format_date(rep.get("date_max"), lang),
-            help=t("data.currency", lang) + ": " + str(rep.get("currency") or "–"))
+c[3].metric(
+    t("data.last_order", lang),
+    format_date(rep.get("date_max"), lang),
+    help=t("data.currency", lang) + ": " + str(rep.get("currency") or "–"),
+)
 notes = rep.get("warnings") or []
 if notes:
     # One box with every note of the ingester, instead of a wall of yellow boxes.

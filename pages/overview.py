@@ -19,14 +19,21 @@ app_ui.page_header("📊 " + t("overview.title", lang), t("overview.subtitle", l
 from retention.kpis import compute_kpis, what_if  # noqa: E402
 
 opt1, opt2, _ = st.columns([1, 1, 2])
-period = opt1.selectbox(
+period = app_ui.kept(
+    opt1.selectbox,
+    "ov_period",
     t("overview.period", lang),
     ["month", "quarter", "week", "year"],
-    key="ov_period",
     format_func=lambda p: t(f"period.{p}", lang),
 )
-cac = opt2.number_input(
-    t("overview.cac", lang), min_value=0.0, value=0.0, step=5.0, key="ov_cac", help=t("overview.cac_help", lang)
+cac = app_ui.kept(
+    opt2.number_input,
+    "ov_cac",
+    t("overview.cac", lang),
+    min_value=0.0,
+    value=0.0,
+    step=5.0,
+    help=t("overview.cac_help", lang),
 )
 cac_value = float(cac) if cac and cac > 0 else None
 
@@ -211,11 +218,14 @@ for note in kpis.get("notes") or []:
 st.subheader("🔮 " + t("overview.what_if", lang))
 st.caption(t("overview.what_if_intro", lang))
 wc = st.columns([2, 1])
-points = wc[0].slider(t("overview.what_if_points_any", lang), min_value=1, max_value=20, value=5, key="ov_whatif")
-lever = wc[1].radio(
+points = app_ui.kept(
+    wc[0].slider, "ov_whatif", t("overview.what_if_points_any", lang), min_value=1, max_value=20, value=5
+)
+lever = app_ui.kept(
+    wc[1].radio,
+    "ov_lever",
     t("overview.what_if_lever", lang),
     ["repeat", "retention"],
-    key="ov_lever",
     horizontal=True,
     format_func=lambda x: t(f"overview.lever_{x}", lang),
 )

@@ -140,9 +140,9 @@ def test_audience_builder_switches_format_and_holdout():
     at = _app()
     at.switch_page("pages/audiences.py").run()
     _ok(at)
-    at.selectbox(key="au_fmt").select("meta").run()
+    at.selectbox(key="au_fmt__en").select("meta").run()
     _ok(at)
-    at.slider(key="au_holdout").set_value(20).run()
+    at.slider(key="au_holdout__en").set_value(20).run()
     _ok(at)
     assert int(_metric(at, "Control group").replace(",", "")) > 0
 
@@ -160,3 +160,18 @@ def test_a_shop_too_small_for_the_models_still_draws_every_page():
         assert not at.error, (page, [e.value for e in at.error])
     at.switch_page("pages/customer_value.py").run()
     assert any("not available" in w.value for w in at.warning)  # said in words, not a blank chart
+
+
+def test_page_choices_survive_page_and_language_switches():
+    at = _app()
+    at.switch_page("pages/cohorts.py").run()
+    at.selectbox(key="co_period__en").select("quarter").run()
+    _ok(at)
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/cohorts.py").run()
+    assert at.selectbox(key="co_period__en").value == "quarter"
+    at.session_state["lang"] = "it"
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="co_period__it").value == "quarter"
+    assert "Trimestre" in at.selectbox(key="co_period__it").options

@@ -129,3 +129,27 @@ def test_two_sessions_with_different_uploads_never_see_each_other(new_page, tmp_
     # Each sidebar names only its own file.
     expect(page_a.locator('[data-testid="stSidebar"]', has_text="shop_b.csv")).to_have_count(0)
     expect(page_b.locator('[data-testid="stSidebar"]', has_text="shop_a.csv")).to_have_count(0)
+
+
+def test_sidebar_filter_and_language_switch_apply_to_every_page(new_page):
+    from retention.filters import Filters, apply_filters
+    from retention.kpis import compute_kpis
+
+    con = connect()
+    load_orders(con, [str(DEMO)])
+    expected = compute_kpis(con, table=apply_filters(con, Filters(countries=("DE",))))["customers"]
+    page = new_page()
+    page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Country").click()
+    page.get_by_role("option", name="DE", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.locator('[data-testid="stMetricValue"]', has_text=format_number(expected, "en")).first).to_be_visible()
+    wait_idle(page)
+    go(page, "Cohorts")
+    go(page, "Overview")
+    assert metric(page, "Customers") == format_number(expected, "en")  # the filter survived two page switches
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Language").click()
+    page.get_by_role("option", name="Italiano").click()
+    expect(page.locator("h1", has_text="Panoramica")).to_be_visible()
+    wait_idle(page)
+    assert metric(page, "Clienti") == format_number(expected, "it")
+    screenshot(page, "07_overview_italian_filtered")

@@ -175,3 +175,21 @@ def test_page_choices_survive_page_and_language_switches():
     _ok(at)
     assert at.selectbox(key="co_period__it").value == "quarter"
     assert "Trimestre" in at.selectbox(key="co_period__it").options
+
+
+def test_a_saved_mapping_reloads_the_data_with_it(demo_report):
+    import json
+
+    mapping = {"revenue": "Subtotal"}
+    expected = load_orders(connect(), [str(DEMO)], mapping=mapping).to_dict()
+    assert expected["revenue"] != demo_report["revenue"]  # the test would prove nothing otherwise
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.session_state["data_tabs"] = next(tab.label for tab in at.tabs if "mapping" in tab.label)
+    at.run()
+    assert any("Read again" in b.label for b in at.button)
+    at.get("file_uploader")[1].upload("mapping.json", json.dumps(mapping).encode(), "application/json").run()
+    _ok(at)
+    ds = at.session_state["_retention_state"].dataset
+    assert ds.mapping == mapping and ds.source == "demo"
+    assert ds.report["revenue"] == expected["revenue"]

@@ -57,15 +57,16 @@ def chart(
     event = st.plotly_chart(
         fig, key=key, on_select=on_select, selection_mode=selection_mode, config={"displaylogo": False}
     )
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption("💡 " + guide)
     right.download_button(
-        "⬇ " + t("common.download_numbers", app_state.lang()),
+        "⬇ CSV",
         data=lambda: csv_bytes(data),  # built only when clicked
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"dl_{key or name}",
         on_click="ignore",
+        help=t("common.download_numbers", app_state.lang()),
     )
     return event
 

@@ -140,7 +140,7 @@ audience_filters = AudienceFilters(
 
 # --- how -------------------------------------------------------------------------------------------
 st.subheader("2️⃣ " + t("aud.how", lang))
-h = st.columns(4)
+h = st.columns(3)
 fmt = app_ui.kept(
     h[0].selectbox, "au_fmt", t("aud.format", lang), list(FORMATS), format_func=lambda k: FORMATS[k].label
 )
@@ -148,11 +148,12 @@ holdout_pct = app_ui.kept(
     h[1].slider, "au_holdout", t("aud.holdout", lang), 0, 50, 10, help=t("aud.holdout_help", lang)
 )
 seed = int(app_ui.kept(h[2].number_input, "au_seed", t("aud.seed", lang), 0, 10_000, 0, help=t("aud.seed_help", lang)))
+k = st.columns(2)
 include_no_consent = app_ui.kept(
-    h[3].toggle, "au_consent", t("aud.include_no_consent", lang), value=False, help=t("aud.consent_help", lang)
+    k[0].toggle, "au_consent", t("aud.include_no_consent", lang), value=False, help=t("aud.consent_help", lang)
 )
 cross_sell = app_ui.kept(
-    st.toggle, "au_cross", t("aud.cross_sell", lang), value=False, help=t("aud.cross_sell_help", lang)
+    k[1].toggle, "au_cross", t("aud.cross_sell", lang), value=False, help=t("aud.cross_sell_help", lang)
 )
 
 # --- build -----------------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ if scenario:
         [{"input": k, "value": v} for k, v in inputs.items()] + [{"input": k, "value": v} for k, v in scenario.items()]
     )
     st.download_button(
-        "⬇ " + t("common.download_numbers", lang),
+        "⬇ " + t("overview.what_if_csv", lang),
         lambda: app_ui.csv_bytes(frame),
         "what_if.csv",
         "text/csv",

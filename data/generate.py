@@ -107,7 +107,7 @@ def _money(x: float) -> str:
 
 def build_rows(n_customers: int, seed: int) -> list[dict[str, str]]:
     rng = np.random.default_rng(seed)
-    params = BGNBDParams(r=0.5, alpha=260.0, a=0.85, b=3.2)
+    params = BGNBDParams(r=0.5, alpha=450.0, a=0.85, b=3.2)
     cust, purch = simulate_bgnbd(n_customers, START, END, params=params, acquisition_growth=1.2, seed=seed)
 
     # Customer attributes.

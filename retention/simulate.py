@@ -1,8 +1,10 @@
 """Customers who buy the way the BG/NBD model says they do, for tests, the demo shop and benchmarks.
 
 The story (Fader, Hardie and Lee 2005, section 3): while alive, a customer buys as a Poisson process
-with rate lambda ~ Gamma(r, alpha); after every purchase (the first included) they drop out for good
-with probability p ~ Beta(a, b). Rates are per day. Because the truth is known (who dropped out and
+with rate lambda ~ Gamma(r, alpha); after every repeat purchase they drop out for good with
+probability p ~ Beta(a, b), so everyone is alive right after their first purchase. The modified
+story (MBG/NBD, Batislam et al. 2007) also lets them drop out right after the first purchase:
+`variant="mbgnbd"`. Rates are per day. Because the truth is known (who dropped out and
 when), these customers are the yardstick of the models and the churn scores.
 """
 
@@ -31,6 +33,7 @@ def simulate_bgnbd(
     *,
     params: BGNBDParams = BGNBDParams(),
     acquisition_growth: float = 0.0,
+    variant: str = "bgnbd",
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate customers first buying between `start` and `end` and their purchases up to `end`.
@@ -50,6 +53,8 @@ def simulate_bgnbd(
     horizon = (end_ts - start_ts).total_seconds() / 86400.0
     if horizon <= 0 or n_customers <= 0:
         raise ValueError("simulate_bgnbd needs end after start and at least one customer")
+    if variant not in ("bgnbd", "mbgnbd"):
+        raise ValueError(f"variant is 'bgnbd' or 'mbgnbd', not {variant!r}")
 
     u = rng.random(n_customers)
     if acquisition_growth > 0:
@@ -61,7 +66,9 @@ def simulate_bgnbd(
     birth = birth_frac * horizon  # days after start
     lam = rng.gamma(params.r, 1.0 / params.alpha, n_customers)
     p = rng.beta(params.a, params.b, n_customers)
-    k = rng.geometric(p)  # drop out right after the k-th purchase, k >= 1
+    # Drop out right after the k-th purchase (the first counts as 1). BG/NBD: only after a repeat
+    # purchase, so k >= 2; MBG/NBD: after any purchase, so k >= 1.
+    k = rng.geometric(p) + (1 if variant == "bgnbd" else 0)
 
     window = horizon - birth
     n_events = rng.poisson(lam * window)  # Poisson events in (birth, end] had they stayed alive

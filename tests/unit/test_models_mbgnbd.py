@@ -79,7 +79,7 @@ def _summary_in_days(purchases: pd.DataFrame, end: str) -> pd.DataFrame:
 
 def test_parameter_recovery_on_retention_simulate():
     truth = BGNBDParams()
-    _customers, purchases = simulate_bgnbd(50_000, "2022-01-01", "2024-12-31", params=truth, seed=11)
+    _customers, purchases = simulate_bgnbd(50_000, "2022-01-01", "2024-12-31", params=truth, variant="mbgnbd", seed=11)
     model = ModifiedBetaGeoModel().fit(_summary_in_days(purchases, "2024-12-31"))
     assert model.params_["r"] == pytest.approx(truth.r, rel=0.07)
     assert model.params_["alpha"] == pytest.approx(truth.alpha, rel=0.07)

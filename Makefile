@@ -1,6 +1,7 @@
 # The two commands of README.md. Both do all the set-up a fresh machine needs.
 PYTHON ?= python3
 PORT ?= 8501
+LINES ?= 1000000
 
 .PHONY: install install-test browser app test bench
 
@@ -10,9 +11,9 @@ install:
 install-test:
 	$(PYTHON) -m pip install -q -e '.[test]'
 
-# Debian's chromium: Playwright cannot download its own browsers on these machines.
+# Debian's chromium (Playwright cannot download its own browsers here) and an emoji font for the screenshots.
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 app: install
 	$(PYTHON) -m streamlit run dashboard.py --server.port $(PORT)
@@ -22,4 +23,4 @@ test: install-test browser
 
 bench:
 	$(PYTHON) -m pip install -q -e '.[test,bench]'
-	$(PYTHON) -m benchmarks.run
+	$(PYTHON) -m benchmarks.run --lines $(LINES)

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # pages import the app-side helpers next to this 
 
 import app_state  # noqa: E402
 from retention.errors import UserInputError  # noqa: E402
+from retention.filters import NONE_LABEL, Filters, filter_options  # noqa: E402
 from retention.i18n import LANGUAGES, format_date, t  # noqa: E402
 
 st.set_page_config(page_title="Retention dashboard", page_icon="🔁", layout="wide")
@@ -60,11 +61,6 @@ def _sidebar_source(ds: app_state.Dataset) -> None:
 
 def _sidebar_filters(ds: app_state.Dataset) -> None:
     """Global filters. Widget keys carry the data version so a new upload starts unfiltered."""
-    try:
-        from retention.filters import NONE_LABEL, Filters, filter_options
-    except ImportError:  # the filters module is not there yet: pages read all orders
-        app_state.set_filters(None)
-        return
     options = app_state.cached(("filter_options",), lambda: filter_options(ds.con), filtered=False)
     v = ds.version
     with st.sidebar.expander("🔎 " + t("sidebar.filters", lang), expanded=True):

@@ -141,6 +141,14 @@ def build_stage_sql(
     ):
         if fld in col:
             exprs[fld] = q.text_expr(col[fld])
+    if "full_name" in col and "first_name" not in col and "last_name" not in col:
+        # Shopify's `Billing Name`, Stripe's `Customer Name`, Magento's `Customer Name`: first
+        # token = first name, the rest = last name ("Giulia De Luca" -> "Giulia", "De Luca").
+        # Wrong for "last name first" exports, but audiences (Meta fn/ln, Google First/Last Name)
+        # match on both names, and the common western order is right far more often.
+        full = q.text_expr(col["full_name"])
+        exprs["first_name"] = q.first_name_expr(full)
+        exprs["last_name"] = q.last_name_expr(full)
     if "customer_id" in col:
         # WooCommerce writes customer id 0 for guests: no id, identity falls back to the email
         exprs["customer_src"] = f"NULLIF({q.text_expr(col['customer_id'])}, '0')"
@@ -163,7 +171,7 @@ def build_stage_sql(
     else:
         exprs["order_date"] = "CAST(NULL AS TIMESTAMP)"
         date_text = "CAST(NULL AS VARCHAR)"
-    for fld in ("cancelled_at", "test"):
+    for fld in ("cancelled_at", "test", "payment_gateway", "tags"):
         if fld in col:
             exprs[f"_{fld}"] = q.text_expr(col[fld])
     refunded = q.money_expr(col["refunded"], comma) if "refunded" in col else None
@@ -204,6 +212,8 @@ def build_stage_sql(
         "status" if "status" in exprs else None,
         "_cancelled_at" if "_cancelled_at" in exprs else None,
         "_test" if "_test" in exprs else None,
+        "_payment_gateway" if "_payment_gateway" in exprs else None,
+        "_tags" if "_tags" in exprs else None,
     )
     reason = (
         f"(CASE {status_arms} "

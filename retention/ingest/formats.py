@@ -2,23 +2,32 @@
 
 Each format says which column feeds which field, whether order fields are repeated on every line
 (or only on the first line of each order, as Shopify does), and how the net revenue of a row is
-computed from what the export offers. Column names come from the platforms' exports and help pages:
+computed from what the export offers. Column names checked against published headers and help
+pages (second round; the first round wrote them from memory):
 
 - Shopify orders export (Orders > Export): `Name, Email, Financial Status, Paid at, ..., Created at,
-  Lineitem quantity, Lineitem name, Lineitem price, ..., Cancelled at, Refunded Amount, Source,
-  Lineitem discount, ...`; older exports lack `Id`, `Lineitem discount` and `Source`, and newer
-  ones say `Accepts Email Marketing`.
+  Lineitem quantity, Lineitem name, Lineitem price, ..., Billing Name, ..., Cancelled at, Payment
+  Method, Refunded Amount, Vendor, Id, Tags, Source, Lineitem discount, ..., Phone`. Names come
+  only as the full `Billing Name` (split into first/last name); `Vendor` is the brand, not a
+  category (the export has no product type). Older exports lack `Id`, `Tags`, `Source` and
+  `Lineitem discount`; newer ones say `Canceled at`, `Lineitem SKU` and `Accepts Email Marketing`.
+  Test orders: `Payment Method` = Bogus (the Bogus Gateway) or a `test` tag.
 - WooCommerce: the common order-export plugin (`order_id, order_date, status, order_total,
-  customer_email, billing_*`), its "Order Number/Order Date/Order Status" variant, and
-  Analytics > Orders download (`Date, Order #, Status, Customer, Customer type, Product(s),
-  Items sold, Coupon(s), Net Sales`).
-- Stripe payments (Payments > Export): `id, Created date (UTC)` (older `Created (UTC)`),
-  `Amount, Amount Refunded, Currency, Status, Mode, Customer ID, Customer Email, Captured`.
+  customer_email, billing_*, payment_method`), its "Order Number/Order Date/Order Total" variant,
+  and Analytics > Orders download (`Date, Order #, Status, Customer, Customer type, Product(s),
+  Items sold, Coupon(s), Net Sales, Attribution`; the customer is a name, no email).
+- Stripe payments (Payments > Export): `id, Description, Created date (UTC)` (older `Created
+  (UTC)`), `Amount, Amount Refunded, Currency, ..., Mode, Status, ..., Customer ID, Customer
+  Description, Customer Email, Captured, Card ...`; the unified payments export lets the user
+  drop the customer columns, so `Amount, Amount Refunded, Status` identify it. `Customer Name`
+  (or `Card Name`) gives the name; `Customer Description` is free text and is not read as one.
 - PrestaShop (Orders > Export, `;` separated): `ID;Reference;New client;Delivery;Customer;Total;
   Payment;Status;Date`, Italian back office `ID;Riferimento;Nuovo cliente;Consegna;Cliente;Totale;
-  Pagamento;Stato;Data`.
-- Magento 2 order grid export: `ID, Purchase Point, Purchase Date, Bill-to Name, Ship-to Name,
-  Grand Total (Base), Grand Total (Purchased), Status, ..., Customer Email, Customer Group,
+  Pagamento;Stato;Data`. `Payment` is the payment module, not a sales channel. (Not confirmed
+  against a published file: the back office builds the export from the visible list columns.)
+- Magento 2 order grid export (Adobe's "Order Workspace" column list): `ID, Purchase Point,
+  Purchase Date, Bill-to Name, Ship-to Name, Grand Total (Base), Grand Total (Purchased), Status`,
+  optional `Billing Address, Shipping Address, Shipping Information, Customer Email, Customer Group,
   Subtotal, Shipping and Handling, Customer Name, Payment Method, Total Refunded`.
 """
 
@@ -34,6 +43,9 @@ HELPER_FIELDS: tuple[str, ...] = (
     "order_subtotal",  # order merchandise value after discounts (Shopify `Subtotal`)
     "cancelled_at",  # non-empty = cancelled
     "test",  # true/yes = test order, or Stripe `Mode` = Test
+    "payment_gateway",  # a test gateway (Shopify's `Bogus`, any gateway named `test`) = test order
+    "tags",  # comma-separated tags; a tag `test` = test order (Shopify `Tags`)
+    "full_name",  # "Giulia De Luca": split into first_name/last_name when the export has no such columns
 )
 
 REVENUE_TOTAL = "total"  # the mapped revenue column minus refunds
@@ -67,8 +79,8 @@ SHOPIFY = ExportFormat(
         "order_date": ("Created at", "Paid at"),
         "email": ("Email",),
         "phone": ("Phone", "Billing Phone", "Shipping Phone"),
-        "first_name": ("Billing First Name",),
-        "last_name": ("Billing Last Name",),
+        # the orders export has no first/last name columns, only the full `Billing Name`
+        "full_name": ("Billing Name", "Shipping Name"),
         "country": ("Billing Country", "Shipping Country"),
         "city": ("Billing City", "Shipping City"),
         "zip": ("Billing Zip", "Shipping Zip"),
@@ -84,7 +96,9 @@ SHOPIFY = ExportFormat(
         "unit_price": ("Lineitem price",),
         "line_discount": ("Lineitem discount",),
         "order_subtotal": ("Subtotal",),
-        "cancelled_at": ("Cancelled at",),
+        "cancelled_at": ("Cancelled at", "Canceled at"),
+        "payment_gateway": ("Payment Method", "Payment Gateway"),
+        "tags": ("Tags",),
     },
     line_items=True,
     revenue_rule=REVENUE_SHOPIFY,
@@ -117,6 +131,7 @@ WOO_PLUGIN = ExportFormat(
         "product_id": ("SKU", "sku"),
         "quantity": ("Quantity", "quantity", "qty"),
         "channel": ("created_via", "Order Source"),
+        "payment_gateway": ("payment_method", "Payment Method Title", "Payment Method", "payment_method_title"),
     },
 )
 
@@ -128,6 +143,7 @@ WOO_ANALYTICS = ExportFormat(
         "order_id": ("Order #",),
         "order_date": ("Date",),
         "customer_id": ("Customer",),
+        "full_name": ("Customer",),  # the Analytics table names the customer, it has no email
         "status": ("Status",),
         "product_name": ("Product(s)",),
         "quantity": ("Items sold",),
@@ -141,9 +157,10 @@ WOO_ANALYTICS = ExportFormat(
 STRIPE = ExportFormat(
     name="stripe",
     label="Stripe payments export",
-    signature=("Amount Refunded", "Customer Email", "Status"),
+    # `Customer Email` is optional in the unified payments export: the amount columns identify it
+    signature=("Amount", "Amount Refunded", "Status"),
     columns={
-        "order_id": ("id", "ID", "Payment ID"),
+        "order_id": ("id", "ID", "Payment ID", "PaymentIntent ID"),
         "order_date": ("Created date (UTC)", "Created (UTC)", "Created"),
         "customer_id": ("Customer ID",),
         "email": ("Customer Email",),
@@ -152,6 +169,7 @@ STRIPE = ExportFormat(
         "currency": ("Currency",),
         "status": ("Status",),
         "test": ("Mode",),
+        "full_name": ("Customer Name", "Card Name"),
         "product_name": ("Description",),
     },
     day_first=False,
@@ -166,10 +184,12 @@ PRESTASHOP = ExportFormat(
         "order_id": ("Reference", "Riferimento", "ID"),
         "order_date": ("Date", "Data"),
         "customer_id": ("Customer", "Cliente"),
+        "full_name": ("Customer", "Cliente"),  # "M. ROSSI": the name is also the only identity
         "country": ("Delivery", "Consegna"),
         "revenue": ("Total", "Totale"),
         "status": ("Status", "Stato"),
-        "channel": ("Payment", "Pagamento"),
+        # the payment module ("Bank wire", "PayPal") is not a sales channel
+        "payment_gateway": ("Payment", "Pagamento"),
     },
 )
 
@@ -181,11 +201,12 @@ MAGENTO = ExportFormat(
         "order_id": ("ID", "Order #"),
         "order_date": ("Purchase Date",),
         "email": ("Customer Email",),
-        "first_name": ("Bill-to Name",),
+        "full_name": ("Customer Name", "Bill-to Name"),
         "revenue": ("Grand Total (Purchased)", "Grand Total (Base)"),
         "refunded": ("Total Refunded",),
         "status": ("Status",),
         "channel": ("Purchase Point",),
+        "payment_gateway": ("Payment Method",),
     },
 )
 

@@ -188,7 +188,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "line_discount": ("discount", "sconto", "line discount", "discount amount", "importo sconto"),
     "cancelled_at": ("cancelled at", "canceled at", "data annullamento"),
     "test": ("test", "is test", "test order", "mode"),
+    "payment_gateway": ("payment gateway", "gateway", "payment method", "metodo di pagamento", "metodo pagamento"),
+    "tags": ("tags", "tag", "etichette"),
+    "full_name": (
+        "full name",
+        "customer name",
+        "billing name",
+        "nome completo",
+        "nome e cognome",
+        "nominativo",
+        "nome cliente",
+    ),
 }
+
+# Fields that may read a column another field already uses: a customer's name is sometimes also
+# the only identity the export has (PrestaShop `Customer`, WooCommerce Analytics `Customer`).
+SHARES_COLUMN: frozenset[str] = frozenset({"full_name"})
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE = re.compile(
@@ -231,11 +246,12 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
     used: set[str] = set()
     for fld, candidates in fmt.columns.items():
         for cand in candidates:
-            if cand.lower() in lower and lower[cand.lower()] not in used:
+            if cand.lower() in lower and (fld in SHARES_COLUMN or lower[cand.lower()] not in used):
                 col = lower[cand.lower()]
                 guess.mapping[fld], guess.confidence[fld] = col, 1.0
                 guess.how[fld] = f"{fmt.label} column"
-                used.add(col)
+                if fld not in SHARES_COLUMN:
+                    used.add(col)
                 break
     if fmt is not GENERIC:
         # a known layout: its own columns are the mapping; guessing more would misread (Shopify's
@@ -322,7 +338,7 @@ def apply_user_mapping(guess: MappingGuess, columns: list[str], user: dict[str, 
             missing.append(f"{fld}={ref}")
             continue
         for other, c in list(guess.mapping.items()):
-            if c == col and other != fld and other not in user:
+            if c == col and other != fld and other not in user and SHARES_COLUMN.isdisjoint({fld, other}):
                 del guess.mapping[other]
                 guess.confidence.pop(other, None)
         guess.mapping[fld], guess.confidence[fld] = col, 1.0

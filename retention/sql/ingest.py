@@ -328,8 +328,30 @@ def shopify_revenue_ctes(prev: str) -> str:
     )
 
 
-def status_reason_sql(status: str | None, cancelled_at: str | None, test: str | None) -> str:
-    """CASE arms rejecting cancelled, failed and test orders (empty string when nothing applies)."""
+def first_name_expr(full: str) -> str:
+    """First token of a full name (the whole name when it has one word)."""
+    return f"CASE WHEN strpos({full}, ' ') > 0 THEN left({full}, strpos({full}, ' ') - 1) ELSE {full} END"
+
+
+def last_name_expr(full: str) -> str:
+    """Everything after the first token of a full name, NULL for a one-word name."""
+    return f"CASE WHEN strpos({full}, ' ') > 0 THEN NULLIF(trim(substr({full}, strpos({full}, ' ') + 1)), '') END"
+
+
+def status_reason_sql(
+    status: str | None,
+    cancelled_at: str | None,
+    test: str | None,
+    gateway: str | None = None,
+    tags: str | None = None,
+) -> str:
+    """CASE arms rejecting cancelled, failed and test orders (empty string when nothing applies).
+
+    Test orders: a status `test`; a test flag column (`test`/`true`/`yes`, Stripe `Mode` = Test);
+    a payment gateway that is a test gateway (its name contains `bogus`, Shopify's Bogus Gateway,
+    or the word `test`, as WooCommerce's and PrestaShop's test-payment modules are named); a tag
+    `test` in a comma-separated tag list (Shopify `Tags`). Cancellation is looked at first.
+    """
     arms = []
     if cancelled_at:
         arms.append(f"WHEN {cancelled_at} IS NOT NULL THEN '{REASON_CANCELLED}'")
@@ -338,6 +360,13 @@ def status_reason_sql(status: str | None, cancelled_at: str | None, test: str | 
         arms.append(f"WHEN lower({status}) = 'test' THEN '{REASON_TEST}'")
     if test:
         arms.append(f"WHEN lower({test}) IN ({_literals(_TEST_WORDS)}) THEN '{REASON_TEST}'")
+    if gateway:
+        arms.append(
+            f"WHEN lower({gateway}) LIKE '%bogus%' OR regexp_matches(lower({gateway}), '(^|[^a-z])test([^a-z]|$)') "
+            f"THEN '{REASON_TEST}'"
+        )
+    if tags:
+        arms.append(f"WHEN regexp_matches(lower({tags}), '(^|,)\\s*test\\s*(,|$)') THEN '{REASON_TEST}'")
     return " ".join(arms)
 
 

@@ -164,3 +164,67 @@ def test_inspect_files_proposes_mapping_with_confidence():
     assert italian.mapping["order_date"] == "Data" and italian.mapping["zip"] == "CAP"
     assert "order_date" in italian.guessed
     assert italian.sample_rows[0][2] == "C1"
+
+
+def test_test_orders_rejected_by_gateway_and_tag(con):
+    # Shopify: #2 paid through the Bogus Gateway (2 lines, the gateway only on the first line),
+    # #3 tagged "vip, test"; #4's tag "testimonial" and name "Tester" are not test marks.
+    text = (
+        "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Subtotal,"
+        "Billing Name,Payment Method,Tags\n"
+        "#1,a@x.com,paid,2024-01-01,1,Mug,10.00,10.00,Giulia De Luca,Shopify Payments,vip\n"
+        "#2,b@x.com,paid,2024-01-02,1,Mug,10.00,15.00,Bob,Bogus,\n"
+        "#2,,,2024-01-02,1,Cup,5.00,,,,\n"
+        '#3,c@x.com,paid,2024-01-03,2,Mug,10.00,20.00,Ann Lee,Shopify Payments,"vip, test"\n'
+        "#4,d@x.com,paid,2024-01-04,1,Mug,10.00,10.00,Tester  Jones,Shopify Payments,testimonial\n"
+    )
+    r = load_orders(con, [("shop.csv", text.encode())])
+    assert r.format == "shopify"
+    assert (r.rows_in, r.rows_kept, r.dropped) == (5, 2, {"test order": 3})
+    assert r.revenue == pytest.approx(20.00)  # #1 10.00 + #4 10.00
+    assert r.revenue_dropped == {"test order": pytest.approx(35.00)}  # #2 15.00 + #3 20.00
+    names = con.execute("SELECT order_id, first_name, last_name FROM orders ORDER BY order_id").fetchall()
+    assert names == [("#1", "Giulia", "De Luca"), ("#4", "Tester", "Jones")]
+
+
+def test_test_orders_rejected_by_woocommerce_test_gateway(con):
+    # a gateway named with the word "test" is a test payment; "contest-pay" is not
+    text = (
+        "order_id,order_date,status,order_total,customer_email,payment_method\n"
+        "1,2024-01-01,completed,10.00,a@x.com,stripe\n"
+        "2,2024-01-02,completed,20.00,b@x.com,test_gateway\n"
+        "3,2024-01-03,completed,30.00,c@x.com,contest-pay\n"
+    )
+    r = load_orders(con, [("woo.csv", text.encode())])
+    assert r.format == "woocommerce"
+    assert (r.rows_kept, r.dropped, r.revenue) == (2, {"test order": 1}, pytest.approx(40.00))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("shopify_orders.csv", ("#1001", "Anna", "Rossi")),  # Billing Name
+        ("magento_orders.csv", ("000000001", "Veronica", "Costello")),  # Customer Name
+        ("prestashop_it.csv", ("XKBKNABJK", "M.", "ROSSI")),  # Cliente
+        ("woocommerce_orders.csv", ("501", "Giulia", "Neri")),  # first/last columns win
+    ],
+)
+def test_first_and_last_name_from_a_full_name_column(con, name, expected):
+    load_orders(con, [FIX / name])
+    row = con.execute(
+        "SELECT DISTINCT order_id, first_name, last_name FROM orders WHERE order_id = $o", {"o": expected[0]}
+    ).fetchall()
+    assert row == [expected]
+
+
+def test_stripe_payments_without_customer_email_are_recognised(con):
+    # the unified payments export lets the user leave out the customer columns
+    text = (
+        "id,Created date (UTC),Amount,Amount Refunded,Currency,Status,Customer ID,Customer Name\n"
+        "ch_1,2024-05-01 10:00:00,100.00,0.00,eur,Paid,cus_A,Ada Lovelace\n"
+        "ch_2,2024-05-02 10:00:00,40.00,10.00,eur,Paid,cus_A,Ada Lovelace\n"
+    )
+    r = load_orders(con, [("unified_payments.csv", text.encode())])
+    assert r.format == "stripe"
+    assert (r.rows_kept, r.customers, r.revenue) == (2, 1, pytest.approx(130.00))
+    assert con.execute("SELECT DISTINCT first_name, last_name FROM orders").fetchall() == [("Ada", "Lovelace")]

@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import app_state
+from retention import charts
+from retention.benchmark_bands import BANDS, judge
 from retention.i18n import t
 
 
@@ -72,6 +74,7 @@ def chart(
 
 
 LEVEL_COLOURS = {"below": "red", "typical": "orange", "good": "blue", "excellent": "green"}
+_BAND_COLOURS = {"below": charts.RED, "typical": charts.AMBER, "good": charts.BLUE, "excellent": charts.GREEN}
 
 
 def metric_card(
@@ -79,24 +82,30 @@ def metric_card(
     value: str,
     *,
     help: str | None = None,
-    benchmark: dict | None = None,
-    kind: str | None = None,
-    band_html: str | None = None,
+    kpi: str | None = None,
+    kpi_value: float | None = None,
 ) -> None:
-    """One KPI in a bordered card. With a benchmark (`retention.benchmark_bands` result: value,
-    band, level, verdict) a coloured badge says the level in words, the band scale (HTML from
-    `charts.benchmark_band_html`) shows where the shop sits, and the caption gives the verdict
-    (English) or the reference band (Italian)."""
+    """One KPI in a bordered card. With `kpi` (a name of `retention.benchmark_bands.BANDS`) and its
+    value, a coloured badge says the level in words, the band scale shows where the shop sits, and
+    the caption gives the verdict, all in the page's language and from the same thresholds."""
     lang = app_state.lang()
     with st.container(border=True):
         st.metric(label, value, help=help)
-        level = (benchmark or {}).get("level")
-        if level:
-            st.badge(t(f"level.{level}", lang), color=LEVEL_COLOURS.get(level, "gray"))
-        if band_html:
-            st.html(band_html)
-        if benchmark and level:
-            st.caption(benchmark.get("verdict", "") if lang == "en" else t(f"bench.{kind}", lang))
+        if kpi is None:
+            return
+        spans = BANDS[kpi]
+        best = spans[-1][2] if spans[-1][2] == "excellent" else spans[0][2]  # churn: lower is better
+        bands = [
+            (low, high, t(f"band.{level}", lang), charts.GREEN if level == best else _BAND_COLOURS[level])
+            for low, high, level in spans
+        ]
+        verdict = judge(kpi, kpi_value, language=lang)
+        if verdict["level"]:
+            colour = "green" if verdict["level"] == best else LEVEL_COLOURS[verdict["level"]]
+            st.badge(t(f"level.{verdict['level']}", lang), color=colour)
+        st.html(charts.benchmark_band_html(kpi_value, bands))
+        if verdict["level"]:
+            st.caption(verdict["verdict"])
 
 
 def progress_reporter(status) -> Callable[..., None]:

@@ -11,7 +11,6 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.benchmark_bands import judge_churn_risk_share
 from retention.i18n import format_date, format_money, format_number, format_percent, t
 from retention.segments import rfm_group_rules_table, segment_migration, segment_names, segment_summary
 from retention.sql.drilldown import customer_orders
@@ -60,19 +59,12 @@ o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + s
 m = st.columns([1, 2])
 with m[0]:
     share = bundle["share"]
-    bands = [
-        (0.0, 0.18, t("band.excellent", lang), charts.GREEN),
-        (0.18, 0.28, t("band.good", lang), charts.BLUE),
-        (0.28, 0.38, t("band.typical", lang), charts.AMBER),
-        (0.38, 0.6, t("band.below", lang), charts.RED),
-    ]
     app_ui.metric_card(
         t("kpi.churn_risk_share", lang),
         format_percent(share, lang),
         help=t("kpi.churn_risk_share_help", lang),
-        benchmark=judge_churn_risk_share(share),
-        kind="churn_risk_share",
-        band_html=charts.benchmark_band_html(share, bands),
+        kpi="churn_risk_share",
+        kpi_value=share,
     )
 with m[1]:
     with st.container(border=True):

@@ -48,26 +48,6 @@ if not kpis.get("customers"):
     st.warning(t("common.no_data", lang))
     st.stop()
 
-benchmarks = kpis.get("benchmarks") or {}
-
-# Bands of the founding research, as (low, high, label, colour); fractions or ratios.
-REPEAT_BANDS = [
-    (0.0, 0.15, t("band.below", lang), charts.RED),
-    (0.15, 0.30, t("band.typical", lang), charts.AMBER),
-    (0.30, 0.60, t("band.excellent", lang), charts.GREEN),
-]
-CLV_CAC_BANDS = [
-    (0.0, 2.5, t("band.below", lang), charts.RED),
-    (2.5, 3.0, t("band.typical", lang), charts.AMBER),
-    (3.0, 4.0, t("band.good", lang), charts.BLUE),
-    (4.0, 6.0, t("band.excellent", lang), charts.GREEN),
-]
-CHURN_BANDS = [
-    (0.0, 0.18, t("band.excellent", lang), charts.GREEN),
-    (0.18, 0.28, t("band.good", lang), charts.BLUE),
-    (0.28, 0.38, t("band.typical", lang), charts.AMBER),
-    (0.38, 0.6, t("band.below", lang), charts.RED),
-]
 
 st.subheader(t("overview.headline", lang))
 cols = st.columns(4)
@@ -83,45 +63,33 @@ with cols[3]:
 st.subheader(t("overview.against_benchmarks", lang))
 cols = st.columns(3)
 with cols[0]:
-    b = benchmarks.get("repeat_purchase_rate") or {}
     app_ui.metric_card(
         t("kpi.repeat_rate", lang),
         format_percent(kpis.get("repeat_purchase_rate"), lang),
         help=t("kpi.repeat_rate_help", lang),
-        benchmark=b,
-        kind="repeat_rate",
-        band_html=charts.benchmark_band_html(kpis.get("repeat_purchase_rate"), REPEAT_BANDS),
+        kpi="repeat_purchase_rate",
+        kpi_value=kpis.get("repeat_purchase_rate"),
     )
 with cols[1]:
-    b = benchmarks.get("clv_cac") or {}
     value = kpis.get("clv_cac")
     app_ui.metric_card(
         t("kpi.clv_cac", lang),
         (format_number(value, lang, 1) + " : 1") if value is not None else "–",
         help=t("kpi.clv_cac_help", lang),
-        benchmark=b if value is not None else None,
-        kind="clv_cac",
-        band_html=charts.benchmark_band_html(value, CLV_CAC_BANDS),
+        kpi="clv_cac",
+        kpi_value=value,
     )
     if value is None:
         st.caption("👉 " + t("overview.enter_cac", lang))
 with cols[2]:
     churn = app_state.peek(("churn", None))
-    share = None
-    if churn is not None:
-        from retention.benchmark_bands import judge_churn_risk_share
-
-        share = churn["share"]
-        b = judge_churn_risk_share(share)
-    else:
-        b = None
+    share = churn["share"] if churn is not None else None
     app_ui.metric_card(
         t("kpi.churn_risk_share", lang),
         format_percent(share, lang),
         help=t("kpi.churn_risk_share_help", lang),
-        benchmark=b,
-        kind="churn_risk_share",
-        band_html=charts.benchmark_band_html(share, CHURN_BANDS),
+        kpi="churn_risk_share",
+        kpi_value=share,
     )
     if churn is None and st.button("🚦 " + t("overview.estimate_churn", lang), key="ov_churn"):
         app_state.churn_bundle(None)

@@ -197,14 +197,58 @@ class _BetaGeoFamily(CustomerModel):
     def _conditional_growth(self, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """(a + b + x - 1 + k) / (a - 1) * [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(...)].
 
-        Depends on (x, T) only: callers evaluate it once per distinct pair.
+        Expected purchases in the next t of a customer known to be alive (FHL 2005 eq. 10 without
+        the P(alive) factor). Depends on (x, T) only: callers evaluate it once per distinct pair.
+
+        The closed form cancels badly when a is close to 1 (the factor 1 / (a - 1) meets a bracket
+        close to 0) and scipy's 2F1 fails for large parameters (a, b in the millions when a small
+        shop shows no drop-out): it then gave negative or NaN expectations, hence negative CLV.
+        Those entries (and all of them when |a - 1| < 0.05) are computed instead from the same
+        quantity as an expectation over the drop-out probability, which has no cancellation
+        (`_growth_by_quadrature`). The result always lies in [0, (r + x) t / (alpha + T)].
         """
         r, alpha, a, b = self._param_vector()
         k = self._shift
+        x = np.asarray(x, dtype=np.float64)
+        T = np.asarray(T, dtype=np.float64)
         z = t / (alpha + T + t)
         log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
-        hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
-        return (a + b + x - 1 + k) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
+        with np.errstate(all="ignore"):
+            hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
+            out = (a + b + x - 1 + k) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
+        # E[Y(t) | alive] <= E[lambda | data] t: the purchases of a customer who never drops out.
+        upper = (r + x) * t / (alpha + T)
+        bad = ~np.isfinite(out) | (out < 0) | (out > upper * (1 + 1e-9))
+        if abs(a - 1.0) < 0.05:
+            bad[:] = True
+        if bad.any():
+            out = np.where(bad, 0.0, out)
+            out[bad] = self._growth_by_quadrature(t, x[bad], T[bad])
+        return np.clip(out, 0.0, upper)
+
+    def _growth_by_quadrature(self, t: float, x: np.ndarray, T: np.ndarray, nodes: int = 64) -> np.ndarray:
+        """The same expectation as `_conditional_growth`, by numerical integration.
+
+        Given alive with x repeat purchases by T, lambda ~ Gamma(r + x, alpha + T) and the drop-out
+        probability p ~ Beta(a, b + x + k) (FHL 2005 section 5), and E[purchases in t | lambda, p] =
+        (1 - exp(-lambda p t)) / p (FHL 2005 eq. 8 with the BG/NBD's fresh start). Integrating lambda:
+        E[(1 - (1 + p t / (alpha + T))^-(r + x)) / p], a bounded smooth function of p, averaged over
+        Beta(a, b + x + k) by Gauss-Legendre nodes on its quantile scale (no cancellation, any a > 0).
+        """
+        from scipy.special import betaincinv
+
+        r, alpha, a, b = self._param_vector()
+        k = self._shift
+        u, wts = np.polynomial.legendre.leggauss(nodes)
+        u, wts = (u + 1.0) / 2.0, wts / 2.0
+        ux, inv = np.unique(x, return_inverse=True)
+        p = betaincinv(a, b + ux[:, None] + k, u[None, :])[inv]  # quantiles of Beta(a, b + x + k)
+        p = np.maximum(p, 1e-300)
+        tau = (t / (alpha + T))[:, None]
+        rx = (r + x)[:, None]
+        # 1 - (1 + p tau)^-(r + x) without cancellation for small p tau
+        value = -np.expm1(-rx * np.log1p(p * tau)) / p
+        return value @ wts
 
     def conditional_expected_purchases(self, t: float, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next period of length t.
@@ -238,7 +282,8 @@ class _BetaGeoFamily(CustomerModel):
         total = np.zeros(ux.size)
         previous = np.zeros(ux.size)
         for m in range(1, int(n_periods) + 1):
-            current = self._conditional_growth(m * float(period), ux, uT)
+            # expected purchases never decrease with time: a rounding step below the last one is 0
+            current = np.maximum(self._conditional_growth(m * float(period), ux, uT), previous)
             total += (current - previous) / (1.0 + discount_per_period) ** m
             previous = current
         return total[codes] * self.probability_alive(x, t_x, T)

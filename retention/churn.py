@@ -27,6 +27,8 @@ score and reliability bins on the holdout. The scorer with the highest AUC score
 data for that fall back to the recency rule with confidence "low", never blank fields.
 
 Risk tiers: low below `RISK_THRESHOLDS["medium"]`, high from `RISK_THRESHOLDS["high"]`, medium between.
+The share at risk (`churn_risk_share`, the KPI compared with the founding research's ~28% typical,
+<= 18% goal) is the share of the ACTIVE customers (an order in the last 365 days) in the high tier.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ import pandas as pd
 from retention.errors import UserInputError
 
 __all__ = [
+    "ACTIVE_DAYS",
     "ChurnResult",
     "RISK_THRESHOLDS",
+    "active_customer_count",
     "WindowChoice",
     "cadence_churn_probability",
     "churn_risk_share",
@@ -351,31 +355,67 @@ def risk_tiers(prob, thresholds: dict[str, float] = RISK_THRESHOLDS) -> np.ndarr
     )
 
 
-def churn_risk_share(customers: pd.DataFrame) -> float:
-    """Share of customers in the high churn-risk tier (the KPI compared with ~28% typical, <= 18% goal).
+ACTIVE_DAYS = 365  # the founding research's base: customers with an order in the last year
+_ACTIVE_BASE = {
+    "en": "among the active customers (an order in the last {d} days)",
+    "it": "tra i clienti attivi (un ordine negli ultimi {d} giorni)",
+}
 
-    Counted among the active customers: those not yet lost (lifecycle segment other than "Lost",
-    i.e. an order within twice the churn window); a customer gone for years is lost, not at risk.
-    Without a lifecycle column, among all customers.
+
+def _days_since_last_order(customers: pd.DataFrame) -> np.ndarray | None:
+    """Days from each customer's last order to the observation end (T - recency in days)."""
+    if "T" in customers.columns and "recency" in customers.columns:
+        return customers["T"].to_numpy(dtype=float) - customers["recency"].to_numpy(dtype=float)
+    if "recency_days" in customers.columns:
+        return customers["recency_days"].to_numpy(dtype=float)
+    return None
+
+
+def churn_risk_share(customers: pd.DataFrame) -> float:
+    """Share of the ACTIVE customer base in the high churn-risk tier (a fraction, 0.28 = 28%).
+
+    This is the founding research's KPI: "about 28% of e-commerce customers are at risk of leaving
+    within the year, 18% or less is the goal". Its base is the active customers: those with an order
+    in the last `ACTIVE_DAYS` (365) days before the observation end, i.e. days since the last order
+    (T - recency, or recency_days) of at most 364. A customer gone for years is lost, not at risk,
+    and counting them would inflate the share. Among them, the share whose `churn_risk` is "high"
+    (probability of no order in the next N days >= RISK_THRESHOLDS["high"]). Without a days-since-
+    last-order column, among all customers. NaN when there is no active customer.
     """
     if "churn_risk" not in customers.columns:
         raise UserInputError("the customer table has no churn_risk column; build it with customer_table")
-    base = customers
-    if "lifecycle_segment" in customers.columns:
-        base = customers[customers["lifecycle_segment"].astype(object) != "Lost"]
-    if len(base) == 0:
+    since = _days_since_last_order(customers)
+    high = customers["churn_risk"].astype(object).to_numpy() == "high"
+    if since is not None:
+        high = high[since < ACTIVE_DAYS]
+    if high.size == 0:
         return float("nan")
-    return float((base["churn_risk"].astype(object) == "high").mean())
+    return float(high.mean())
 
 
-def judge_churn_risk(customers: pd.DataFrame) -> dict:
+def active_customer_count(customers: pd.DataFrame) -> int:
+    """Customers with an order in the last `ACTIVE_DAYS` days: the base of `churn_risk_share`."""
+    since = _days_since_last_order(customers)
+    return int(len(customers) if since is None else (since < ACTIVE_DAYS).sum())
+
+
+def judge_churn_risk(customers: pd.DataFrame, *, language: str = "en") -> dict:
     """`churn_risk_share` with its verdict against the founding research's band (~28% typical, <= 18% goal).
 
-    The verdict comes from `retention.benchmark_bands.judge_churn_risk_share`.
+    The verdict comes from `retention.benchmark_bands.judge_churn_risk_share`; its text is completed
+    with the base it counts ("among the active customers (an order in the last 365 days)") and the
+    dict gains `base` (that phrase) and `active_customers`.
     """
     from retention.benchmark_bands import judge_churn_risk_share
 
-    return judge_churn_risk_share(churn_risk_share(customers))
+    share = churn_risk_share(customers)
+    verdict = judge_churn_risk_share(None if math.isnan(share) else share, language=language)
+    base = _ACTIVE_BASE.get(language, _ACTIVE_BASE["en"]).format(d=ACTIVE_DAYS)
+    if verdict.get("value") is not None:
+        verdict["verdict"] = verdict["verdict"].rstrip(".") + f", {base}."
+    verdict["base"] = base
+    verdict["active_customers"] = active_customer_count(customers)
+    return verdict
 
 
 # --------------------------------------------------------------------------------------------------

@@ -40,8 +40,10 @@ def build_customer_table(
     lifecycle_segment, churn_probability (no order in the next N days), churn_risk (low/medium/high),
     churn_confidence (high/medium/low), days_overdue (days past the customer's own expected gap, 0
     when not yet due). N is `churn_window_days`, default the shop's own (see `retention.churn`).
-    `table.attrs["churn"]` holds `ChurnResult.to_dict()` plus `at_risk_share` (`churn_risk_share`) and
-    `at_risk_verdict` (its benchmark verdict).
+    `table.attrs["churn"]` holds `ChurnResult.to_dict()` plus `at_risk_share` (`churn_risk_share`: the
+    share of the ACTIVE customers, with an order in the last 365 days, whose risk tier is high),
+    `at_risk_base` (that definition in words), `active_customers` (the base's size) and
+    `at_risk_verdict` (the benchmark verdict, ~28% typical, <= 18% goal).
     """
     customers = customer_value_table(
         con,
@@ -64,8 +66,11 @@ def build_customer_table(
     )
     out.attrs = attrs
     out.attrs["churn"] = churn.to_dict()
+    verdict = judge_churn_risk(out)
     out.attrs["churn"]["at_risk_share"] = churn_risk_share(out)
-    out.attrs["churn"]["at_risk_verdict"] = judge_churn_risk(out)
+    out.attrs["churn"]["at_risk_base"] = verdict["base"]
+    out.attrs["churn"]["active_customers"] = verdict["active_customers"]
+    out.attrs["churn"]["at_risk_verdict"] = verdict
     return out, churn
 
 

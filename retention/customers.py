@@ -11,6 +11,7 @@ import pandas as pd
 from retention.churn import ChurnResult, churn_risk_share, judge_churn_risk, score_churn
 from retention.clv import customer_value_table
 from retention.segments import LifecycleRules, rfm_segments
+from retention.sql.segments import create_prepared_order_rows, drop_prepared_order_rows
 
 SEGMENT_COLUMNS = (
     "r_score",
@@ -52,14 +53,20 @@ def build_customer_table(
         annual_discount_rate=annual_discount_rate,
         table=table,
     )
-    churn = score_churn(con, window_days=churn_window_days, table=table, random_state=random_state)
-    segments = rfm_segments(
-        con,
-        as_of=churn.observation_end,
-        window_days=churn.window_days,
-        table=table,
-        lifecycle_rules=lifecycle_rules or LifecycleRules(),
-    )
+    # The order rows are grouped once for the churn cut-offs, the gap histogram and RFM.
+    create_prepared_order_rows(con, table=table)
+    try:
+        churn = score_churn(con, window_days=churn_window_days, table=table, random_state=random_state, prepared=True)
+        segments = rfm_segments(
+            con,
+            as_of=churn.observation_end,
+            window_days=churn.window_days,
+            table=table,
+            lifecycle_rules=lifecycle_rules or LifecycleRules(),
+            prepared=True,
+        )
+    finally:
+        drop_prepared_order_rows(con)
     attrs = dict(customers.attrs)
     out = customers.merge(segments[["customer_id", *SEGMENT_COLUMNS]], on="customer_id", how="left").merge(
         churn.scores[["customer_id", *CHURN_COLUMNS]], on="customer_id", how="left"

@@ -472,13 +472,15 @@ def rfm_segments(
     table: str = "orders",
     rfm_rules: tuple[RfmGroupRule, ...] | list[RfmGroupRule] = RFM_GROUP_RULES,
     lifecycle_rules: LifecycleRules = LifecycleRules(),
+    prepared: bool = False,
 ) -> pd.DataFrame:
     """Per customer as of `as_of` (default: the last order day): RFM scores, group and lifecycle.
 
     Columns: customer_id, orders, revenue, first_order, last_order, recency_days, tenure_days,
     r_score, f_score, m_score, rfm_score (e.g. "545"), rfm_group, lifecycle_segment.
     `window_days` is the churn window the lifecycle thresholds derive from (default: the shop's own,
-    `retention.churn.default_window_days`).
+    `retention.churn.default_window_days`). `prepared`: read the order rows from
+    `retention.sql.segments.create_prepared_order_rows`' temp tables.
     """
     from retention.sql.segments import query_last_order_day, query_rfm_snapshot
 
@@ -489,7 +491,7 @@ def rfm_segments(
         from retention.churn import default_window_days
 
         window_days = default_window_days(con, as_of=end, table=table).days
-    snap = query_rfm_snapshot(con, as_of=end, table=table)
+    snap = query_rfm_snapshot(con, as_of=end, table=table, prepared=prepared)
     snap["rfm_score"] = snap["r_score"].astype(str) + snap["f_score"].astype(str) + snap["m_score"].astype(str)
     snap["rfm_group"] = assign_rfm_groups(snap["r_score"], snap["f_score"], snap["m_score"], rules=rfm_rules)
     snap["lifecycle_segment"] = assign_lifecycle_segments(

@@ -12,10 +12,10 @@ from datetime import date
 import pandas as pd
 
 from retention.sql import fetch_df, quote_ident
-from retention.sql.segments import order_rows_cte
+from retention.sql.segments import PREPARED_ORDERS, PREPARED_PRODUCTS, order_rows_cte
 
 
-def query_gap_histogram(con, *, as_of: date, table: str = "orders") -> pd.DataFrame:
+def query_gap_histogram(con, *, as_of: date, table: str = "orders", prepared: bool = False) -> pd.DataFrame:
     """Days between consecutive orders of the same customer, as a histogram (gap_days, gaps).
 
     Same-day orders (gap 0: a split basket) are left out; they say nothing about the cadence.
@@ -23,7 +23,7 @@ def query_gap_histogram(con, *, as_of: date, table: str = "orders") -> pd.DataFr
     between SQL engines.
     """
     sql = f"""
-WITH {order_rows_cte(table)},
+WITH {order_rows_cte(table, prepared=prepared)},
 g AS (
     SELECT date_diff('day',
                      lag(order_day) OVER (PARTITION BY customer_id ORDER BY order_day, order_id),
@@ -39,7 +39,9 @@ ORDER BY gap_days
     return fetch_df(con, sql, {"as_of": as_of})
 
 
-def query_churn_features(con, *, as_of: date, label_end: date | None = None, table: str = "orders") -> pd.DataFrame:
+def query_churn_features(
+    con, *, as_of: date, label_end: date | None = None, table: str = "orders", prepared: bool = False
+) -> pd.DataFrame:
     """One row per customer with an order on or before `as_of`: features as of that day.
 
     Columns (days are calendar days, money is net revenue in the shop currency):
@@ -50,7 +52,7 @@ def query_churn_features(con, *, as_of: date, label_end: date | None = None, tab
     first order, ties by order_id); frequency, recency, T (the BG/NBD summary in customer-days:
     days with an order - 1, first to last order day, first order day to `as_of`);
     and, when `label_end` is given, `churned` = 1 if the customer has no order in
-    (`as_of`, `label_end`], else 0.
+    (`as_of`, `label_end`], else 0. With `prepared`, read from `create_prepared_order_rows`' tables.
     """
     t = quote_ident(table)
     label_cte = ""
@@ -58,13 +60,15 @@ def query_churn_features(con, *, as_of: date, label_end: date | None = None, tab
     label_join = ""
     params: dict[str, object] = {"as_of": as_of}
     if label_end is not None:
+        source = PREPARED_ORDERS if prepared else t
+        day = "order_day" if prepared else "CAST(order_date AS DATE)"
         label_cte = f""",
 future AS (
     SELECT DISTINCT customer_id
-    FROM {t}
+    FROM {source}
     WHERE customer_id IS NOT NULL
-      AND CAST(order_date AS DATE) > CAST($as_of AS DATE)
-      AND CAST(order_date AS DATE) <= CAST($label_end AS DATE)
+      AND {day} > CAST($as_of AS DATE)
+      AND {day} <= CAST($label_end AS DATE)
 )"""
         label_col = ", CASE WHEN f.customer_id IS NULL THEN 1 ELSE 0 END AS churned"
         label_join = "LEFT JOIN future f ON f.customer_id = c.customer_id"
@@ -73,8 +77,24 @@ future AS (
     # scoring at 10M lines). The first order's channel and country come from the minimum of a
     # (day, order_id, channel, country) struct (the same tie-breaker, and NULL fields kept); the gap
     # before the last order from one join of the orders with their customer's last day.
+    prod = (
+        f"""
+prod AS (
+    SELECT customer_id, count(*) AS distinct_products
+    FROM {PREPARED_PRODUCTS}
+    WHERE first_day <= CAST($as_of AS DATE)
+    GROUP BY customer_id
+)"""
+        if prepared
+        else """
+prod AS (
+    SELECT customer_id, count(DISTINCT coalesce(product_id, product_name)) AS distinct_products
+    FROM lines
+    GROUP BY customer_id
+)"""
+    )
     sql = f"""
-WITH {order_rows_cte(table)},
+WITH {order_rows_cte(table, prepared=prepared)},
 cust AS (
     SELECT customer_id, count(*) AS orders, sum(order_revenue) AS revenue,
            min(order_day) AS first_order, max(order_day) AS last_order,
@@ -92,12 +112,7 @@ edge AS (
     JOIN cust c ON c.customer_id = o.customer_id
     WHERE c.orders > 1
     GROUP BY o.customer_id
-),
-prod AS (
-    SELECT customer_id, count(DISTINCT coalesce(product_id, product_name)) AS distinct_products
-    FROM lines
-    GROUP BY customer_id
-){label_cte}
+),{prod}{label_cte}
 SELECT c.customer_id,
        CAST(c.orders AS BIGINT) AS orders,
        CAST(c.revenue AS DOUBLE) AS revenue,

@@ -266,6 +266,7 @@ def customer_value_table(
     table: str = "orders",
     observation_end: date | None = None,
     model: str = "bgnbd",
+    prepared: bool = False,
 ) -> pd.DataFrame:
     """One row per customer: the summary, contact fields, and predicted and historical value.
 
@@ -278,11 +279,12 @@ def customer_value_table(
 
     When the models cannot be fitted (too few repeat customers) the predicted columns are NaN and
     `table.attrs["fit_status"]` (a `FitStatus.to_dict()`) says why; it never raises for that.
+    `prepared`: order rows from `retention.sql.segments.create_prepared_order_rows`' temp table.
     """
     _check_value_options(horizon_months, margin, annual_discount_rate)
     _check_orders(con, table)
     end = _resolve_end(con, table, observation_end=observation_end, calibration_end=None)
-    summary = query_customer_summary(con, end_date=end, table=table, with_contacts=True)
+    summary = query_customer_summary(con, end_date=end, table=table, with_contacts=True, prepared=prepared)
     triples, codes = purchase_triples(summary)
     models = fit_models(summary, model=model, triples=triples)
     scored = score_customers(

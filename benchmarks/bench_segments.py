@@ -14,7 +14,10 @@ Steps:
 - rfm: `retention.segments.rfm_segments` (rank-based R/F/M scores in SQL, RFM groups and lifecycle
   segments in numpy) for all customers;
 - churn: `retention.churn.score_churn` end to end (window from the gaps, features as of three
-  cut-offs in SQL, three BG/NBD fits, classifier fitted twice, leaderboard, today's scores);
+  cut-offs in SQL, three BG/NBD fits on the feature rows, classifier fitted twice on a stratified
+  sample of at most 200k customers, leaderboard, today's scores);
+- prepared: churn scoring and RFM segments together as `retention customers` runs them: the order
+  rows grouped once into temp tables (`create_prepared_order_rows`), then every cut-off reads them;
 - summary: `segment_summary` by rfm, lifecycle and churn_risk on the merged customer frame.
 Printed: median seconds, ratio to the baseline, peak memory rise (MiB).
 """
@@ -151,6 +154,24 @@ def run_one(step: str, lines: int) -> dict:
             "window_days": result.window_days,
             "leaderboard": result.leaderboard[["scorer", "roc_auc", "precision_top20", "brier"]].to_dict("records"),
         }
+    elif step == "prepared":
+        # what `retention customers` runs: order rows grouped once, then churn and RFM read them
+        from retention.churn import score_churn
+        from retention.segments import rfm_segments
+        from retention.sql.segments import create_prepared_order_rows, drop_prepared_order_rows
+
+        create_prepared_order_rows(con)
+        try:
+            result = score_churn(con, prepared=True)
+            out = rfm_segments(con, window_days=result.window_days, prepared=True)
+        finally:
+            drop_prepared_order_rows(con)
+        rows = len(out)
+        extra = {
+            "chosen": result.chosen,
+            "window_days": result.window_days,
+            "leaderboard": result.leaderboard[["scorer", "roc_auc", "precision_top20", "brier"]].to_dict("records"),
+        }
     elif step == "summary":
         from retention.segments import segment_summary
 
@@ -174,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--steps", default="baseline,rfm,churn,summary")
+    parser.add_argument("--steps", default="baseline,rfm,churn,prepared,summary")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -205,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         sec = statistics.median(r["seconds"] for r in runs)
         mem = statistics.median(r["peak_rise_mib"] for r in runs)
         print(f"| {step:<9} | {runs[0]['rows']:>10,} | {sec:>8.2f} | {sec / base:>10.2f} | {mem:>10.0f} |")
-    if "churn" in results:
-        churn = results["churn"][0]
+    if "churn" in results or "prepared" in results:
+        churn = (results.get("prepared") or results["churn"])[0]
         print(f"churn window {churn['window_days']} days, chosen scorer: {churn['chosen']}")
         for row in churn["leaderboard"]:
             print(

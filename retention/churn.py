@@ -148,14 +148,14 @@ def default_window_days(
 
 def _prepare(features: pd.DataFrame, *, typical_gap_days: float) -> pd.DataFrame:
     """Add the cadence columns: expected gap, days overdue, overdue ratio (no fitting, no leakage)."""
-    f = features.copy()
+    f = features.copy(deep=False)  # copy-on-write: the caller's frame is not changed
     typical = typical_gap_days if typical_gap_days and not math.isnan(typical_gap_days) else 30.0
     expected = f["mean_gap_days"].astype(float).fillna(typical).clip(lower=1.0)
     f["expected_gap_days"] = expected
     f["days_overdue"] = (f["recency_days"].astype(float) - expected).clip(lower=0.0)
     f["overdue_ratio"] = f["recency_days"].astype(float) / expected
     for col in CATEGORICAL_FEATURES:
-        f[col] = f[col].astype(object).where(f[col].notna(), "unknown").astype(str)
+        f[col] = f[col].fillna("unknown").astype(str)
     return f
 
 
@@ -504,7 +504,7 @@ def score_churn(
 
     def with_bgnbd(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
         """Add `bgnbd_no_purchase` (a scorer, and a feature of the classifier); NaN if it cannot be fitted."""
-        frame = frame.copy()
+        frame = frame.copy(deep=False)
         try:
             frame["bgnbd_no_purchase"] = _bgnbd_probability(frame, window_days=n)
         except Exception as exc:  # too few repeat customers, or no CLV module: reported, not fatal

@@ -222,7 +222,7 @@ def score_customers(
     row and mapped back. Columns a model could not provide are NaN.
     """
     _check_value_options(horizon_months, margin, annual_discount_rate)
-    out = summary.copy()
+    out = summary.copy(deep=False)  # copy-on-write: columns are added, the summary is not changed
     n = len(out)
     out["historical_clv"] = out["revenue"].to_numpy(dtype=np.float64) * margin
     p_alive = np.full(n, np.nan)

@@ -492,7 +492,10 @@ def rfm_segments(
 
         window_days = default_window_days(con, as_of=end, table=table).days
     snap = query_rfm_snapshot(con, as_of=end, table=table, prepared=prepared)
-    snap["rfm_score"] = snap["r_score"].astype(str) + snap["f_score"].astype(str) + snap["m_score"].astype(str)
+    # "545" from a table of the 125 codes: concatenating 1.8M strings took seconds
+    codes = np.array([f"{r}{f}{m}" for r in range(6) for f in range(6) for m in range(6)], dtype=object)
+    scores = [snap[c].to_numpy(dtype=np.int64) for c in ("r_score", "f_score", "m_score")]
+    snap["rfm_score"] = codes[scores[0] * 36 + scores[1] * 6 + scores[2]]
     snap["rfm_group"] = assign_rfm_groups(snap["r_score"], snap["f_score"], snap["m_score"], rules=rfm_rules)
     snap["lifecycle_segment"] = assign_lifecycle_segments(
         orders=snap["orders"],

@@ -112,3 +112,20 @@ def test_raw_cdnow_rebuilds_the_published_summary():
     np.testing.assert_allclose(merged["recency"] / 7, merged["t_x"], atol=0.006)
     np.testing.assert_allclose(merged["T_y"] / 7, merged["T_x"], atol=0.006)
     np.testing.assert_allclose(merged["monetary_value"], merged["zbar"], atol=0.006)
+
+
+def test_contacts_tie_at_the_same_timestamp_goes_to_the_later_line_of_the_file():
+    # Two lines at the very same time with different emails: the one further down the file wins,
+    # whatever order the rows are stored or scanned in (8 shuffles, 2 threads).
+    rows = [
+        dict(order_id="1", customer_id="cat", order_date="2024-05-01 10:00", revenue=1.0, email="first@x.it",
+             source_file="f.csv", source_row=2),
+        dict(order_id="2", customer_id="cat", order_date="2024-05-01 10:00", revenue=1.0, email="second@x.it",
+             source_file="f.csv", source_row=3),
+        dict(order_id="0", customer_id="cat", order_date="2024-04-01 10:00", revenue=1.0, email="old@x.it",
+             source_file="f.csv", source_row=9),
+    ]  # fmt: skip
+    for seed in range(8):
+        shuffled = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
+        s = query_customer_summary(orders_connection(shuffled), with_contacts=True).set_index("customer_id")
+        assert s.loc["cat", "email"] == "second@x.it"

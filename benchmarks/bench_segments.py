@@ -20,6 +20,11 @@ Steps:
   rows grouped once into temp tables (`create_prepared_order_rows`), then every cut-off reads them;
 - summary: `segment_summary` by rfm, lifecycle and churn_risk on the merged customer frame.
 Printed: median seconds, ratio to the baseline, peak memory rise (MiB).
+
+Measured 2026-11-23 at 10,000,000 lines (1,786,044 customers), one run under the shared lock:
+baseline 1.71 s (+804 MiB); prepared (churn scoring and RFM of every customer, as `retention
+customers` runs them) 40.07 s (+3,686 MiB). Churn window 201 days; leaderboard on the holdout:
+BG/NBD AUC 0.762, classifier 0.762 (trained on a stratified 200k sample), recency rule 0.737.
 """
 
 from __future__ import annotations

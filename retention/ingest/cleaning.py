@@ -16,11 +16,12 @@ warnings say so. Shopify and WooCommerce Analytics count merchandise only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from retention.ingest.formats import REVENUE_SHOPIFY, ExportFormat
 from retention.ingest.reader import PreparedFile
 from retention.sql import ingest as q
+from retention.sql import quote_ident
 
 SHOPIFY_REVENUE_RULE = """Shopify line revenue = the order's net merchandise value shared out over its lines.
 
@@ -48,6 +49,37 @@ class FileSettings:
     comma_decimal: bool = False
     iso_dates: bool = False  # the sample has ISO dates: cast them first
     date_formats: tuple[str, ...] = ()  # strptime formats seen in the sample, tried next
+    # raw columns (c1..cN) the CSV reader may parse itself: the sample held only plain values
+    typed: dict[str, str] = field(default_factory=dict)
+
+
+_PLAIN_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
+_PLAIN_INT = re.compile(r"^\d{1,9}$")
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
+
+
+def decide_typed_columns(samples: dict[str, tuple[str, list[str]]], settings: FileSettings) -> dict[str, str]:
+    """Which columns the CSV reader can parse directly: `{raw column: SQL type}`.
+
+    `samples`: raw column -> (kind, sample values), kind `date`, `money` or `quantity`. A column
+    qualifies when every non-empty sample value is plain (ISO date or timestamp without offset,
+    a number with a decimal point and at most two decimals, a whole quantity) and at least one
+    value is present; the reader's parse then equals the TRY_CAST fast path of the text reading.
+    """
+    out: dict[str, str] = {}
+    for col, (kind, values) in samples.items():
+        vals = [v for v in values if v is not None and v != ""]
+        if not vals:
+            continue
+        if kind == "date" and settings.iso_dates and not settings.date_formats:
+            if all(_PLAIN_ISO.match(v) for v in vals):
+                out[col] = "TIMESTAMP"
+        elif kind == "money" and not settings.comma_decimal:
+            if all(_PLAIN_NUMBER.match(v) for v in vals):
+                out[col] = "DECIMAL(18,2)"
+        elif kind == "quantity" and all(_PLAIN_INT.match(v) for v in vals):
+            out[col] = "DOUBLE"
+    return out
 
 
 _SLASH_FULL = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:( )(\d{1,2}):(\d{2})(:\d{2})?)?$")
@@ -114,14 +146,31 @@ def decide_comma_decimal(values: list[str], default: bool = False) -> bool:
 
 
 def build_stage_sql(
-    pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str], settings: FileSettings, source_sql: str, file_no: int
+    pf: PreparedFile,
+    fmt: ExportFormat,
+    mapping: dict[str, str],
+    settings: FileSettings,
+    source_sql: str,
+    file_no: int,
+    source_type: str | None = None,
 ) -> str:
-    """The stage SELECT of one file; `mapping` uses the file's display column names."""
+    """The stage SELECT of one file; `mapping` uses the file's display column names.
+
+    `source_type`: the ENUM type of the load's file names (`q.create_source_file_type`).
+    """
     pos = {name: f"c{i}" for i, name in enumerate(pf.columns, start=1)}
     col = {fld: pos[c] for fld, c in mapping.items() if c in pos}
     comma = settings.comma_decimal
     exprs: dict[str, str] = {}
     pre: dict[str, str] = {}
+    typed = settings.typed
+
+    def money(c: str) -> str:
+        return quote_ident(c) if c in typed else q.money_expr(c, comma)
+
+    def raw_text(c: str) -> str:
+        # a column the reader parsed is NULL exactly when its text was empty
+        return quote_ident(c) if c in typed else q.text_expr(c)
 
     def text(fld: str) -> str | None:
         return q.text_expr(col[fld]) if fld in col else None
@@ -162,46 +211,49 @@ def build_stage_sql(
     if "accepts_marketing" in col:
         exprs["accepts_marketing"] = q.boolean_expr(col["accepts_marketing"])
     if "quantity" in col:
-        exprs["quantity"] = q.double_expr(col["quantity"], comma)
+        c = col["quantity"]
+        exprs["quantity"] = quote_ident(c) if c in typed else q.double_expr(c, comma)
     if "order_date" in col:
-        exprs["order_date"] = q.timestamp_expr(
-            col["order_date"], settings.day_first, settings.date_formats, settings.iso_dates
-        )
-        date_text = q.text_expr(col["order_date"])
+        c = col["order_date"]
+        if c in typed:
+            exprs["order_date"] = quote_ident(c)
+        else:
+            exprs["order_date"] = q.timestamp_expr(c, settings.day_first, settings.date_formats, settings.iso_dates)
+        date_text = raw_text(c)
     else:
         exprs["order_date"] = "CAST(NULL AS TIMESTAMP)"
         date_text = "CAST(NULL AS VARCHAR)"
     for fld in ("cancelled_at", "test", "payment_gateway", "tags"):
         if fld in col:
             exprs[f"_{fld}"] = q.text_expr(col[fld])
-    refunded = q.money_expr(col["refunded"], comma) if "refunded" in col else None
+    refunded = money(col["refunded"]) if "refunded" in col else None
     exprs["refunded"] = refunded or "CAST(NULL AS DECIMAL(18,2))"
 
     shopify = fmt.revenue_rule == REVENUE_SHOPIFY and "unit_price" in col and "revenue" not in col
     if shopify:
-        exprs["_unit_price"] = q.money_expr(col["unit_price"], comma)
+        exprs["_unit_price"] = money(col["unit_price"])
         exprs["_line_discount"] = (
-            q.money_expr(col["line_discount"], comma) if "line_discount" in col else "CAST(NULL AS DECIMAL(18,2))"
+            money(col["line_discount"]) if "line_discount" in col else "CAST(NULL AS DECIMAL(18,2))"
         )
         exprs["_order_subtotal"] = (
-            q.money_expr(col["order_subtotal"], comma) if "order_subtotal" in col else "CAST(NULL AS DECIMAL(18,2))"
+            money(col["order_subtotal"]) if "order_subtotal" in col else "CAST(NULL AS DECIMAL(18,2))"
         )
         exprs.setdefault("quantity", "CAST(NULL AS DOUBLE)")
-        amount_text = q.text_expr(col["unit_price"])
+        amount_text = raw_text(col["unit_price"])
         amount_value = "_unit_price"
     elif "revenue" in col:
-        money = q.money_expr(col["revenue"], comma)
-        exprs["revenue"] = f"CAST({money} - coalesce({refunded}, 0) AS DECIMAL(18,2))" if refunded else money
-        amount_text = q.text_expr(col["revenue"])
+        total = money(col["revenue"])
+        exprs["revenue"] = f"CAST({total} - coalesce({refunded}, 0) AS DECIMAL(18,2))" if refunded else total
+        amount_text = raw_text(col["revenue"])
         amount_value = "revenue"
     elif "unit_price" in col:
         qty = exprs.get("quantity", "1")
-        disc = q.money_expr(col["line_discount"], comma) if "line_discount" in col else "0"
+        disc = money(col["line_discount"]) if "line_discount" in col else "0"
         exprs["revenue"] = (
-            f"CAST(round({q.money_expr(col['unit_price'], comma)} * coalesce({qty}, 1), 2) - coalesce({disc}, 0) "
+            f"CAST(round({money(col['unit_price'])} * coalesce({qty}, 1), 2) - coalesce({disc}, 0) "
             f"- coalesce({refunded or 'NULL'}, 0) AS DECIMAL(18,2))"
         )
-        amount_text = q.text_expr(col["unit_price"])
+        amount_text = raw_text(col["unit_price"])
         amount_value = "revenue"
     else:
         exprs["revenue"] = "CAST(NULL AS DECIMAL(18,2))"
@@ -237,4 +289,5 @@ def build_stage_sql(
         order_fields=order_fields,
         shopify_revenue=shopify,
         pre=pre,
+        source_type=source_type,
     )

@@ -8,7 +8,11 @@ The small fixed vocabularies below (status words, yes/no words) are constants of
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Sequence
+
+import duckdb
 
 from retention.schema import FIELDS, ORDERS_TABLE, PROVENANCE, REJECTED_TABLE
 from retention.sql import fetch_all, quote_ident
@@ -23,6 +27,35 @@ REASON_NO_AMOUNT = "missing amount"
 REASON_BAD_AMOUNT = "unparseable amount"
 REASON_NO_IDENTITY = "missing customer identity"
 REASON_DUPLICATE = "duplicate"
+
+# The work table stores a reason as a one-byte code (a VARCHAR column costs 16 bytes a row in an
+# in-memory table, 160 MB at 10M rows, even when NULL); the text is given back in the outputs.
+REASONS: tuple[str, ...] = (
+    REASON_CANCELLED,
+    REASON_TEST,
+    REASON_NO_DATE,
+    REASON_BAD_DATE,
+    REASON_NO_AMOUNT,
+    REASON_BAD_AMOUNT,
+    REASON_NO_IDENTITY,
+    REASON_DUPLICATE,
+)
+
+
+def reason_code(reason: str) -> int:
+    return REASONS.index(reason) + 1
+
+
+def _reason_code_sql(text: str) -> str:
+    arms = " ".join(f"WHEN '{r}' THEN {reason_code(r)}" for r in REASONS)
+    return f"CAST(CASE {text} {arms} END AS UTINYINT)"
+
+
+def reason_text_sql(code: str) -> str:
+    """The reason text of a work-table reason code (NULL for kept rows)."""
+    arms = " ".join(f"WHEN {reason_code(r)} THEN '{r}'" for r in REASONS)
+    return f"CASE {code} {arms} END"
+
 
 _CANCELLED_WORDS = (
     "cancelled",
@@ -156,10 +189,22 @@ def timestamp_expr(col: str, day_first: bool, formats: Sequence[str] = (), iso_f
 
 
 def read_csv_sql(
-    path_param: str, columns: Sequence[str], delimiter: str, skip: int, compression: str, parallel: bool
+    path_param: str,
+    columns: Sequence[str],
+    delimiter: str,
+    skip: int,
+    compression: str,
+    parallel: bool,
+    types: dict[str, str] | None = None,
 ) -> str:
-    """`read_csv` of a prepared file, every column VARCHAR, named c1..cN (display names live in Python)."""
-    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(columns) + 1))
+    """`read_csv` of a prepared file, columns named c1..cN (display names live in Python).
+
+    Every column is VARCHAR except those in `types` (`{"c3": "TIMESTAMP"}`): columns whose sample
+    was clean are parsed by the CSV reader itself, which is faster than text plus TRY_CAST; a value
+    it cannot parse fails the whole read, and the caller then reads the file again as text.
+    """
+    types = types or {}
+    cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(1, len(columns) + 1))
     delim = delimiter.replace("'", "''")
     return (
         f"read_csv(${path_param}, auto_detect = false, header = false, skip = {int(skip)}, "
@@ -169,12 +214,81 @@ def read_csv_sql(
     )
 
 
-def sample_columns(con, source_sql: str, path: str, refs: Sequence[str], limit: int = 5000) -> list[tuple]:
+SAMPLE_ROWS = 5000
+
+
+def sample_columns(con, source_sql: str, path: str, refs: Sequence[str], limit: int = SAMPLE_ROWS) -> list[tuple]:
     """The first `limit` values of some columns, to decide date order and decimal separator."""
     if not refs:
         return []
     cols = ", ".join(quote_ident(r) for r in refs)
     return fetch_all(con, f"SELECT {cols} FROM {source_sql} LIMIT {int(limit)}", {"path": path})
+
+
+def create_source_file_type(con, names: Sequence[str]) -> str:
+    """An ENUM type of the file names of one load, for `source_file`.
+
+    A file name repeated on every row of an in-memory table costs 16 bytes plus its length per
+    row (about 500 MB at 10M rows); an ENUM costs one byte, and reads back as the text.
+    """
+    unique = list(dict.fromkeys(names))
+    type_name = f"_ingest_source_file_{uuid.uuid4().hex[:12]}"
+    con.execute("CREATE OR REPLACE TEMP TABLE _ingest_file_names (pos INTEGER, name VARCHAR)")
+    con.executemany("INSERT INTO _ingest_file_names VALUES (?, ?)", list(enumerate(unique)))
+    con.execute(f"CREATE TYPE {quote_ident(type_name)} AS ENUM (SELECT name FROM _ingest_file_names ORDER BY pos)")
+    con.execute("DROP TABLE _ingest_file_names")
+    return type_name
+
+
+def drop_unused_source_file_types(con, keep: str) -> None:
+    """Drop the file-name ENUM types of earlier loads that no table uses any more."""
+    names = fetch_all(
+        con,
+        "SELECT type_name FROM duckdb_types() WHERE starts_with(type_name, '_ingest_source_file_') "
+        "AND type_name <> $keep",
+        {"keep": keep},
+    )
+    for (name,) in names:
+        try:
+            con.execute(f"DROP TYPE IF EXISTS {quote_ident(name)}")
+        except duckdb.Error:
+            pass  # still used by a table the caller made from an earlier `orders`
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_UNITS["tib"] = 2**40
+
+
+def _bytes(setting: str) -> float | None:
+    m = re.match(r"^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$", setting or "")
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+
+
+def limit_memory_for_load(con, limit_bytes: int, temp_dir: str) -> str | None:
+    """Lower DuckDB's memory limit for a big load; returns the previous limit to restore, or None.
+
+    In-memory tables are uncompressed; under the limit DuckDB moves their blocks to `temp_dir`
+    instead of growing, which bounds the peak of a 10M-line load at a small cost in time.
+    """
+    previous = str(fetch_all(con, "SELECT current_setting('memory_limit')")[0][0])
+    current = _bytes(previous)
+    if current is not None and current <= limit_bytes:
+        return None
+    temp = str(fetch_all(con, "SELECT current_setting('temp_directory')")[0][0])
+    if not temp or temp == ".tmp":  # DuckDB's default is relative to the working directory
+        try:
+            con.execute(f"SET temp_directory = '{temp_dir.replace(chr(39), chr(39) * 2)}'")
+        except duckdb.Error:
+            pass  # temporary files already in use: keep the directory DuckDB has
+    con.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
+    return previous
+
+
+def restore_memory_limit(con, previous: str | None) -> None:
+    if previous:
+        con.execute(f"SET memory_limit = '{previous.replace(chr(39), '')}'")
 
 
 def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
@@ -185,13 +299,20 @@ def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {select_sql}", params)
     finally:
         con.execute("SET preserve_insertion_order = false")
-    # Writing a column of NULLs into 10M rows costs as much as a real one; ALTER TABLE ADD COLUMN
-    # costs nothing. So fields the export lacks are added here.
-    have = {r[0] for r in fetch_all(con, f"SELECT * FROM (DESCRIBE {quote_ident(name)})")}
-    for col, sql_type in STAGE_COLUMNS:
-        if col not in have:
-            con.execute(f"ALTER TABLE {quote_ident(name)} ADD COLUMN {quote_ident(col)} {sql_type}")
+    # Fields the export lacks are not stored at all (a NULL column costs memory and time at 10M
+    # rows, even when added by ALTER TABLE): the `orders` view gives them as NULL.
     return name
+
+
+def table_columns(con, table: str) -> set[str]:
+    return {r[0] for r in fetch_all(con, f"SELECT * FROM (DESCRIBE {quote_ident(table)})")}
+
+
+def _col_or_null(name: str, have: set[str]) -> str:
+    if name in have:
+        return quote_ident(name)
+    sql_type = dict(STAGE_COLUMNS)[name]
+    return f"CAST(NULL AS {sql_type})"
 
 
 # Work columns the stage carries besides the canonical ones and provenance; dropped at the end.
@@ -201,7 +322,7 @@ WORK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line_level", "BOOLEAN"),
     ("has_customer_id", "BOOLEAN"),  # the customer id came from the export's id column
     ("joined_guest", "BOOLEAN"),
-    ("reason", "VARCHAR"),
+    ("reason", "UTINYINT"),  # code of REASONS, NULL = kept
     ("raw_row", "VARCHAR"),
 )
 STAGE_COLUMNS: tuple[tuple[str, str], ...] = tuple((f.name, f.sql_type) for f in FIELDS) + PROVENANCE + WORK_COLUMNS
@@ -220,6 +341,7 @@ def stage_select_sql(
     order_fields: Sequence[str],
     shopify_revenue: bool,
     pre: dict[str, str] | None = None,
+    source_type: str | None = None,
 ) -> str:
     """SELECT turning one raw file into stage rows (one per input record).
 
@@ -228,7 +350,7 @@ def stage_select_sql(
     line of the order onto every line (grouped by order number within the file).
     """
     # the raw text is assembled only for rejected rows, at the very end (cheap for kept rows)
-    raw = f"concat_ws(' | ', {', '.join(f'coalesce({quote_ident(c)}, {chr(39)}{chr(39)})' for c in raw_cols)})"
+    raw = "concat_ws(' | ', " + ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in raw_cols) + ")"
     raw_list = ", ".join(quote_ident(c) for c in raw_cols)
     base_cols = ["row_number() OVER () AS _rn", "*"]
     base_cols += [f"{sql} AS {quote_ident(name)}" for name, sql in (pre or {}).items()]
@@ -281,20 +403,23 @@ def stage_select_sql(
     values = {
         "order_id": first_of(["_order_raw", f"'~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)"]),
         "customer_id": "_customer_id",
-        "source_file": "$source_file",
+        "source_file": f"CAST($source_file AS {quote_ident(source_type)})" if source_type else "$source_file",
         "source_row": f"_rn + {int(skip)}",
         "file_no": "$file_no",
         "order_synthesised": "_order_raw IS NULL",
         "line_level": "$line_level",
         "joined_guest": "false",
         "has_customer_id": "customer_src IS NOT NULL" if "customer_src" in exprs else "false",
-        "reason": "_reason",
+        "reason": _reason_code_sql("_reason"),
         "raw_row": f"CASE WHEN _reason IS NOT NULL THEN {raw} END",
     }
     cols = []
     for n, t in STAGE_COLUMNS:
         if n in values:
             v = values[n]
+            if n == "source_file" and source_type:
+                cols.append(f"{v} AS {quote_ident(n)}")
+                continue
         elif n in exprs or n in ("revenue", "refunded"):
             v = quote_ident(n)
         else:
@@ -384,8 +509,12 @@ def combine_stages(con, stages: Sequence[str]) -> str:
     """One work table of all files' stage rows. One file: its stage table is the work table (no copy)."""
     if len(stages) == 1:
         return stages[0]
-    cols = ", ".join(quote_ident(n) for n, _ in STAGE_COLUMNS)
-    union = " UNION ALL ".join(f"SELECT {cols} FROM {quote_ident(s)}" for s in stages)
+    have = [table_columns(con, s) for s in stages]
+    present = [n for n, _ in STAGE_COLUMNS if any(n in h for h in have)]
+    union = " UNION ALL ".join(
+        f"SELECT {', '.join(f'{_col_or_null(n, h)} AS {quote_ident(n)}' for n in present)} FROM {quote_ident(s)}"
+        for s, h in zip(stages, have, strict=True)
+    )
     con.execute(f"CREATE OR REPLACE TABLE {quote_ident(WORK_TABLE)} AS {union}")
     for s in stages:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
@@ -423,9 +552,11 @@ def mark_duplicates(con, work: str) -> None:
     never duplicates.
     """
     w = quote_ident(work)
-    key = "order_id, customer_id, order_date, product_id, product_name, quantity, revenue"
+    have = table_columns(con, work)
+    key_cols = ("order_id", "customer_id", "order_date", "product_id", "product_name", "quantity", "revenue")
+    key = ", ".join(quote_ident(c) for c in key_cols if c in have)
     con.execute(
-        f"UPDATE {w} SET reason = '{REASON_DUPLICATE}' FROM ("
+        f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
         "SELECT file_no AS d_file, source_row AS d_row FROM ("
         f"SELECT file_no, source_row, row_number() OVER (PARTITION BY {key}, copy_no "
         "ORDER BY file_no, source_row) AS seen FROM ("
@@ -440,30 +571,62 @@ def ledger_rows(con, work: str) -> list[tuple]:
     """(reason or NULL for kept, rows, revenue, guest rows joined, synthesised order ids) per reason."""
     return fetch_all(
         con,
-        "SELECT reason, CAST(count(*) AS BIGINT), CAST(sum(coalesce(revenue, 0)) AS DECIMAL(18,2)), "
+        f"SELECT {reason_text_sql('reason')}, CAST(count(*) AS BIGINT), "
+        "CAST(sum(coalesce(revenue, 0)) AS DECIMAL(18,2)), "
         "CAST(sum(CASE WHEN joined_guest THEN 1 ELSE 0 END) AS BIGINT), "
         "CAST(sum(CASE WHEN order_synthesised THEN 1 ELSE 0 END) AS BIGINT) "
         f"FROM {quote_ident(work)} GROUP BY reason ORDER BY reason NULLS FIRST",
     )
 
 
-def write_outputs(con, work: str) -> None:
-    """`rejected_rows` (reason, provenance, main fields, raw text) and `orders` (the kept rows).
+ROWS_TABLE = "_ingest_rows"
 
-    The work table becomes `orders`: rejected rows are deleted and the work columns dropped, which
-    in DuckDB costs no copy of the kept rows.
-    """
-    w = quote_ident(work)
-    con.execute(
-        f"CREATE OR REPLACE TABLE {quote_ident(REJECTED_TABLE)} AS SELECT source_file, source_row, reason, "
-        "order_id, customer_id, CAST(order_date AS VARCHAR) AS order_date, revenue, email, product_name, "
-        f"status, raw_row FROM {w} WHERE reason IS NOT NULL ORDER BY file_no, source_row"
+
+def _drop_relation(con, name: str) -> None:
+    kind = fetch_all(
+        con,
+        "SELECT table_type FROM information_schema.tables WHERE table_name = $name AND table_schema = 'main'",
+        {"name": name},
     )
-    con.execute(f"DELETE FROM {w} WHERE reason IS NOT NULL")
-    for name, _t in WORK_COLUMNS:
-        con.execute(f"ALTER TABLE {w} DROP COLUMN {quote_ident(name)}")
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(ORDERS_TABLE)}")
-    con.execute(f"ALTER TABLE {w} RENAME TO {quote_ident(ORDERS_TABLE)}")
+    if kind:
+        con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} IF EXISTS {quote_ident(name)}")
+
+
+def write_outputs(con, work: str) -> None:
+    """`orders` (the kept rows) and `rejected_rows` (reason, provenance, main fields, raw text).
+
+    Both are views over one table of every input row (`_ingest_rows`, the work table renamed),
+    filtered on the one-byte reason code: no copy of the rejected rows, no DELETE, and fields the
+    exports lack cost nothing (NULL in the view). Any previous `orders` and `rejected_rows`
+    (views or tables) are replaced.
+    """
+    have = table_columns(con, work)
+    for name in (ORDERS_TABLE, REJECTED_TABLE):
+        _drop_relation(con, name)
+    if work != ROWS_TABLE:
+        _drop_relation(con, ROWS_TABLE)
+        con.execute(f"ALTER TABLE {quote_ident(work)} RENAME TO {quote_ident(ROWS_TABLE)}")
+    rows = quote_ident(ROWS_TABLE)
+    order_cols = [f.name for f in FIELDS] + [n for n, _ in PROVENANCE]
+    con.execute(
+        f"CREATE VIEW {quote_ident(ORDERS_TABLE)} AS SELECT "
+        + ", ".join(f"{_col_or_null(n, have)} AS {quote_ident(n)}" for n in order_cols)
+        + f" FROM {rows} WHERE reason IS NULL"
+    )
+    rejected = [
+        f"CAST({_col_or_null('source_file', have)} AS VARCHAR) AS source_file",
+        "source_row",
+        f"{reason_text_sql('reason')} AS reason",
+        "order_id",
+        "customer_id",
+        "CAST(order_date AS VARCHAR) AS order_date",
+        "revenue",
+        *(f"{_col_or_null(n, have)} AS {quote_ident(n)}" for n in ("email", "product_name", "status", "raw_row")),
+    ]
+    con.execute(
+        f"CREATE VIEW {quote_ident(REJECTED_TABLE)} AS SELECT {', '.join(rejected)} FROM {rows} "
+        "WHERE reason IS NOT NULL ORDER BY file_no, source_row"
+    )
 
 
 def kept_summary(con) -> tuple:
@@ -505,7 +668,12 @@ def drop_work_tables(con, stages: Sequence[str] = ()) -> None:
 
 def copy_rejected_csv(con, path: str) -> None:
     """Write `rejected_rows` to a CSV file (header, comma separated, UTF-8)."""
-    con.execute(f"COPY {quote_ident(REJECTED_TABLE)} TO $path (HEADER, DELIMITER ',')", {"path": path})
+    # the view's ORDER BY (file, row) holds in the file only with insertion order kept
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(f"COPY {quote_ident(REJECTED_TABLE)} TO $path (HEADER, DELIMITER ',')", {"path": path})
+    finally:
+        con.execute("SET preserve_insertion_order = false")
 
 
 def plain_read_csv_table(con, path: str, table: str = "_plain_read_csv") -> int:

@@ -250,6 +250,9 @@ def _stage_file(
                 sql,
                 {"path": pf.path, "file_no": file_no, "source_file": pf.name, "line_level": line_level},
             )
+            if not (fmt.line_items and "order_id" in mapping):
+                # whole-row stage: rowid + skip + 1 is the spreadsheet row (see q.stage_select_sql)
+                q.fill_synthesised_order_ids(con, stage, pf.name, pf.skip + 1)
             return stage, settings
         except duckdb.Error as exc:
             msg = str(exc)
@@ -326,6 +329,7 @@ def load_orders(
     missing_everywhere: list[str] = []
     previous_limit = None
     source_type = None
+    offsets: list[int] = []
     try:
         if _input_bytes(items) > BIG_LOAD_BYTES:
             previous_limit = q.limit_memory_for_load(con, LOAD_MEMORY_LIMIT, tempfile.gettempdir())
@@ -353,6 +357,7 @@ def load_orders(
                 )
             stage, settings = _stage_file(con, item, pf, fmt, mp, n, source_type)
             stages.append(stage)
+            offsets.append(pf.skip + 1)
             formats.append(fmt)
             any_customer_id |= "customer_id" in mp
             any_email |= "email" in mp
@@ -405,16 +410,17 @@ def load_orders(
                 "(or its position, for files without a header)."
             )
         step(0.8, "Checking identities and duplicates")
-        work = q.combine_stages(con, stages)
+        work = q.combine_stages(con, stages, offsets)
+        row_offset = offsets[0] if len(offsets) == 1 else 0
         stages = [] if work != stages[0] else stages
         if any_customer_id and any_email:
             q.join_guests_to_accounts(con, work)
         # one file of order lines cannot hold duplicates under the rule of `mark_duplicates`
         line_files = [bool({"product_id", "product_name"} & f["mapping"].keys()) for f in files_info]
         if not (len(line_files) == 1 and line_files[0]):
-            q.mark_duplicates(con, work)
+            q.mark_duplicates(con, work, row_offset)
         ledger = q.ledger_rows(con, work)
-        q.write_outputs(con, work)
+        q.write_outputs(con, work, row_offset)
         step(0.9, "Summing up")
         orders_n, customers_n, revenue, dmin, dmax = q.kept_summary(con)
         zero_orders = q.zero_value_orders(con)

@@ -89,8 +89,14 @@ _FALSE_WORDS = ("no", "false", "0", "n", "not_subscribed", "unsubscribed", "opt-
 _TEST_WORDS = ("test", "true", "yes", "1", "si", "sì")
 
 
-def _literals(words: Sequence[str]) -> str:
-    return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+def _one_of(expr: str, words: Sequence[str]) -> str:
+    """`expr` is one of the fixed `words` (none holds '|').
+
+    Not `expr IN (...)`: DuckDB plans a long IN list as a join, and a join in the stage statement
+    loses the file order the row numbers (rowid) rely on.
+    """
+    joined = "|" + "|".join(w.replace("'", "''") for w in words) + "|"
+    return f"(instr('{joined}', '|' || {expr} || '|') > 0)"
 
 
 def first_of(exprs: Sequence[str]) -> str:
@@ -304,6 +310,24 @@ def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
     return name
 
 
+def source_row_sql(con, table: str, offset: int, qualifier: str = "") -> str:
+    """`source_row` of `table`: its column, or (stages of whole-row files) rowid + `offset`."""
+    prefix = f"{qualifier}." if qualifier else ""
+    if "source_row" in table_columns(con, table):
+        return f"{prefix}source_row"
+    return f"({prefix}rowid + {int(offset)})"
+
+
+def fill_synthesised_order_ids(con, table: str, source_file: str, offset: int) -> None:
+    """Rows without an order number are their own order: '~file:row' (whole-row stages)."""
+    t = quote_ident(table)
+    con.execute(
+        f"UPDATE {t} SET order_id = '~' || $source_file || ':' || CAST(rowid + {int(offset)} AS VARCHAR) "
+        "WHERE order_synthesised",
+        {"source_file": source_file},
+    )
+
+
 def table_columns(con, table: str) -> set[str]:
     return {r[0] for r in fetch_all(con, f"SELECT * FROM (DESCRIBE {quote_ident(table)})")}
 
@@ -352,14 +376,20 @@ def stage_select_sql(
     # the raw text is assembled only for rejected rows, at the very end (cheap for kept rows)
     raw = "concat_ws(' | ', " + ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in raw_cols) + ")"
     raw_list = ", ".join(quote_ident(c) for c in raw_cols)
-    base_cols = ["row_number() OVER () AS _rn", "*"]
+    # Row numbers: a streaming row_number() window forces the whole read onto one thread (it took
+    # twice the time of the parallel read at 10M lines). Files of whole rows do without it: the
+    # stage keeps file order, so its rowid is the row number, and `source_row` is derived from it
+    # (`source_row_sql`). Line-item exports need numbers inside the statement (first line of an
+    # order), so they keep the window.
+    base_cols = ["row_number() OVER () AS _rn", "*"] if line_items else ["*"]
     base_cols += [f"{sql} AS {quote_ident(name)}" for name, sql in (pre or {}).items()]
     parts = [f"WITH src AS (SELECT {', '.join(base_cols)} FROM {source_sql})"]
     # 1. typed values per raw record
     typed = [f"{sql} AS {quote_ident(name)}" for name, sql in exprs.items()]
     oid = order_expr or "NULL"
     parts.append(
-        f", typed AS (SELECT _rn, {oid} AS _order_raw, {', '.join(typed) or 'NULL AS _none'}, {raw_list} FROM src)"
+        f", typed AS (SELECT {'_rn, ' if line_items else ''}{oid} AS _order_raw, "
+        f"{', '.join(typed) or 'NULL AS _none'}, {raw_list} FROM src)"
     )
     prev = "typed"
     if line_items:
@@ -401,10 +431,14 @@ def stage_select_sql(
     reason = reason_sql.replace(" END)", f" WHEN _customer_id IS NULL THEN '{REASON_NO_IDENTITY}' END)")
     parts.append(f", judged AS (SELECT *, {reason} AS _reason FROM ided)")
     values = {
-        "order_id": first_of(["_order_raw", f"'~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)"]),
+        "order_id": (
+            first_of(["_order_raw", f"'~' || $source_file || ':' || CAST(_rn + {int(skip)} AS VARCHAR)"])
+            if line_items
+            else "_order_raw"  # synthesised afterwards from the rowid (`fill_synthesised_order_ids`)
+        ),
         "customer_id": "_customer_id",
         "source_file": f"CAST($source_file AS {quote_ident(source_type)})" if source_type else "$source_file",
-        "source_row": f"_rn + {int(skip)}",
+        "source_row": f"_rn + {int(skip)}" if line_items else None,
         "file_no": "$file_no",
         "order_synthesised": "_order_raw IS NULL",
         "line_level": "$line_level",
@@ -415,6 +449,8 @@ def stage_select_sql(
     }
     cols = []
     for n, t in STAGE_COLUMNS:
+        if n in values and values[n] is None:
+            continue
         if n in values:
             v = values[n]
             if n == "source_file" and source_type:
@@ -481,10 +517,10 @@ def status_reason_sql(
     if cancelled_at:
         arms.append(f"WHEN {cancelled_at} IS NOT NULL THEN '{REASON_CANCELLED}'")
     if status:
-        arms.append(f"WHEN lower({status}) IN ({_literals(_CANCELLED_WORDS)}) THEN '{REASON_CANCELLED}'")
+        arms.append(f"WHEN {_one_of(f'lower({status})', _CANCELLED_WORDS)} THEN '{REASON_CANCELLED}'")
         arms.append(f"WHEN lower({status}) = 'test' THEN '{REASON_TEST}'")
     if test:
-        arms.append(f"WHEN lower({test}) IN ({_literals(_TEST_WORDS)}) THEN '{REASON_TEST}'")
+        arms.append(f"WHEN {_one_of(f'lower({test})', _TEST_WORDS)} THEN '{REASON_TEST}'")
     if gateway:
         arms.append(
             f"WHEN lower({gateway}) LIKE '%bogus%' OR regexp_matches(lower({gateway}), '(^|[^a-z])test([^a-z]|$)') "
@@ -497,23 +533,30 @@ def status_reason_sql(
 
 def boolean_expr(col: str) -> str:
     t = f"lower(trim({quote_ident(col)}))"
-    return (
-        f"CASE WHEN {t} IN ({_literals(_TRUE_WORDS)}) THEN true WHEN {t} IN ({_literals(_FALSE_WORDS)}) THEN false END"
-    )
+    return f"CASE WHEN {_one_of(t, _TRUE_WORDS)} THEN true WHEN {_one_of(t, _FALSE_WORDS)} THEN false END"
 
 
 WORK_TABLE = "_ingest_work"
 
 
-def combine_stages(con, stages: Sequence[str]) -> str:
-    """One work table of all files' stage rows. One file: its stage table is the work table (no copy)."""
+def combine_stages(con, stages: Sequence[str], offsets: Sequence[int]) -> str:
+    """One work table of all files' stage rows. One file: its stage table is the work table (no copy).
+
+    `offsets`: per stage, what its rowid adds up to for `source_row` (stages without the column).
+    """
     if len(stages) == 1:
         return stages[0]
     have = [table_columns(con, s) for s in stages]
-    present = [n for n, _ in STAGE_COLUMNS if any(n in h for h in have)]
+    present = [n for n, _ in STAGE_COLUMNS if n == "source_row" or any(n in h for h in have)]
+
+    def col(n: str, h: set[str], off: int) -> str:
+        if n == "source_row" and n not in h:
+            return f"CAST(rowid + {int(off)} AS BIGINT)"
+        return _col_or_null(n, h)
+
     union = " UNION ALL ".join(
-        f"SELECT {', '.join(f'{_col_or_null(n, h)} AS {quote_ident(n)}' for n in present)} FROM {quote_ident(s)}"
-        for s, h in zip(stages, have, strict=True)
+        f"SELECT {', '.join(f'{col(n, h, off)} AS {quote_ident(n)}' for n in present)} FROM {quote_ident(s)}"
+        for s, h, off in zip(stages, have, offsets, strict=True)
     )
     con.execute(f"CREATE OR REPLACE TABLE {quote_ident(WORK_TABLE)} AS {union}")
     for s in stages:
@@ -541,7 +584,7 @@ def join_guests_to_accounts(con, work: str) -> None:
     )
 
 
-def mark_duplicates(con, work: str) -> None:
+def mark_duplicates(con, work: str, row_offset: int = 0) -> None:
     """Reason 'duplicate' for the repeats of an order line.
 
     Key: order number, customer, date, product id and name, quantity, revenue. In files of order
@@ -555,15 +598,17 @@ def mark_duplicates(con, work: str) -> None:
     have = table_columns(con, work)
     key_cols = ("order_id", "customer_id", "order_date", "product_id", "product_name", "quantity", "revenue")
     key = ", ".join(quote_ident(c) for c in key_cols if c in have)
+    row = source_row_sql(con, work, row_offset)
+    row_w = source_row_sql(con, work, row_offset, qualifier=w)
     con.execute(
         f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
         "SELECT file_no AS d_file, source_row AS d_row FROM ("
         f"SELECT file_no, source_row, row_number() OVER (PARTITION BY {key}, copy_no "
         "ORDER BY file_no, source_row) AS seen FROM ("
-        f"SELECT file_no, source_row, {key}, CASE WHEN line_level THEN row_number() OVER ("
-        f"PARTITION BY file_no, {key} ORDER BY source_row) ELSE 1 END AS copy_no "
+        f"SELECT file_no, {row} AS source_row, {key}, CASE WHEN line_level THEN row_number() OVER ("
+        f"PARTITION BY file_no, {key} ORDER BY {row}) ELSE 1 END AS copy_no "
         f"FROM {w} WHERE reason IS NULL AND NOT order_synthesised)) WHERE seen > 1) d "
-        f"WHERE {w}.file_no = d.d_file AND {w}.source_row = d.d_row"
+        f"WHERE {w}.file_no = d.d_file AND {row_w} = d.d_row"
     )
 
 
@@ -592,7 +637,7 @@ def _drop_relation(con, name: str) -> None:
         con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} IF EXISTS {quote_ident(name)}")
 
 
-def write_outputs(con, work: str) -> None:
+def write_outputs(con, work: str, row_offset: int = 0) -> None:
     """`orders` (the kept rows) and `rejected_rows` (reason, provenance, main fields, raw text).
 
     Both are views over one table of every input row (`_ingest_rows`, the work table renamed),
@@ -601,6 +646,7 @@ def write_outputs(con, work: str) -> None:
     (views or tables) are replaced.
     """
     have = table_columns(con, work)
+    row = source_row_sql(con, work, row_offset)
     for name in (ORDERS_TABLE, REJECTED_TABLE):
         _drop_relation(con, name)
     if work != ROWS_TABLE:
@@ -610,12 +656,12 @@ def write_outputs(con, work: str) -> None:
     order_cols = [f.name for f in FIELDS] + [n for n, _ in PROVENANCE]
     con.execute(
         f"CREATE VIEW {quote_ident(ORDERS_TABLE)} AS SELECT "
-        + ", ".join(f"{_col_or_null(n, have)} AS {quote_ident(n)}" for n in order_cols)
+        + ", ".join(f"{row if n == 'source_row' else _col_or_null(n, have)} AS {quote_ident(n)}" for n in order_cols)
         + f" FROM {rows} WHERE reason IS NULL"
     )
     rejected = [
         f"CAST({_col_or_null('source_file', have)} AS VARCHAR) AS source_file",
-        "source_row",
+        f"{row} AS source_row",
         f"{reason_text_sql('reason')} AS reason",
         "order_id",
         "customer_id",
@@ -625,7 +671,7 @@ def write_outputs(con, work: str) -> None:
     ]
     con.execute(
         f"CREATE VIEW {quote_ident(REJECTED_TABLE)} AS SELECT {', '.join(rejected)} FROM {rows} "
-        "WHERE reason IS NOT NULL ORDER BY file_no, source_row"
+        f"WHERE reason IS NOT NULL ORDER BY file_no, {row}"
     )
 
 

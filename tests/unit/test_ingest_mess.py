@@ -299,3 +299,20 @@ def test_windows_character_after_the_sample_is_still_read(con, tmp_path):
     r = load_orders(con, [p])
     assert (r.rows_kept, r.revenue) == (40001, pytest.approx(40002.0))
     assert r.files[0]["converted_from"] == "cp1252"
+
+
+def test_bad_amount_and_date_after_the_sample_fall_back_to_text_reading():
+    # 6,000 clean rows (the sample of 5,000 lets the CSV reader parse dates and amounts itself),
+    # then row 5,502 has "€ 12.50" and row 5,802 "n/a" as date: the typed read fails, the file
+    # is read again as text, and the ledger is exact: 5,999 kept, 1 unparseable date.
+    lines = ["order,date,email,amount"]
+    for i in range(6000):
+        amount = "€ 12.50" if i == 5500 else "10.00"
+        date = "n/a" if i == 5800 else "2024-01-05"
+        lines.append(f"{i},{date},c{i % 7}@x.com,{amount}")
+    con = connect()
+    r = load_orders(con, [("late_mess.csv", ("\n".join(lines) + "\n").encode())])
+    assert (r.rows_in, r.rows_kept, r.dropped) == (6000, 5999, {"unparseable date": 1})
+    # 5,998 x 10.00 + 12.50 (the currency sign removed by the text reader)
+    assert r.revenue == pytest.approx(5998 * 10 + 12.50)
+    assert con.execute("SELECT source_row FROM rejected_rows").fetchall() == [(5802,)]

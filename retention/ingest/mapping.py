@@ -211,6 +211,8 @@ _DATE = re.compile(
 )
 _MONEY = re.compile(r"^\s*[-+]?\s*[€$£]?\s*[-+]?\d{1,3}([.,' ]?\d{3})*([.,]\d{1,2})\s*(€|EUR|USD|GBP)?\s*$")
 _INT = re.compile(r"^\s*\d+\s*$")
+# Two or more words of letters (apostrophes and hyphens inside), no digits: "Giulia De Luca", "D'Arcy Ferri".
+_PERSON_NAME = re.compile(r"^\s*[^\W\d_]+(?:['\-][^\W\d_]+)*(?:\s+[^\W\d_]+(?:['\-][^\W\d_]+)*)+\s*$")
 
 
 def normalise_header(name: str) -> str:
@@ -296,9 +298,20 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
             guess.mapping[fld], guess.confidence[fld] = best, 0.4
             guess.how[fld] = f"values of {best!r} look like {fld.replace('_', ' ')}s"
             used.add(best)
-    # revenue from a unit price: the export has price and quantity but no line total
-    if "revenue" not in guess.mapping and "unit_price" not in guess.mapping:
-        pass
+    # A "Cliente"/"Customer" column holding people's names is no identity: two Mario Rossi are two
+    # customers, and one customer may type their name two ways. With an e-mail or phone to go by,
+    # read it as the full name and let identity fall back to those.
+    cid = guess.mapping.get("customer_id")
+    if (
+        cid is not None
+        and guess.confidence["customer_id"] < 1.0
+        and ("email" in guess.mapping or "phone" in guess.mapping)
+        and _share(cols_values.get(cid, []), _PERSON_NAME) >= 0.8
+    ):
+        del guess.mapping["customer_id"], guess.confidence["customer_id"], guess.how["customer_id"]
+        if "full_name" not in guess.mapping:
+            guess.mapping["full_name"], guess.confidence["full_name"] = cid, 0.5
+            guess.how["full_name"] = f"values of {cid!r} are people's names, so the e-mail or phone tells who bought"
     return guess
 
 

@@ -17,7 +17,7 @@ from retention import clv
 from retention.errors import ModelFitError
 from retention.models import BetaGeoModel
 
-CDNOW = Path("/work/shared/data/cdnow")
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow"
 CUT = date(1997, 9, 30)
 
 

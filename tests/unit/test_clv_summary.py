@@ -15,7 +15,7 @@ from retention.errors import UserInputError
 from retention.schema import orders_ddl
 from retention.sql.clv import query_customer_summary
 
-CDNOW = Path("/work/shared/data/cdnow")
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow"
 
 
 def orders_connection(rows: list[dict]):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
-CDNOW = "/work/shared/data/cdnow/CDNOW_sample.txt"
+CDNOW = str(Path(__file__).resolve().parents[1] / "fixtures" / "cdnow" / "CDNOW_sample.txt")
 FIELDS = {
     "format",
     "mapping",

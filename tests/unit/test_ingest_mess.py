@@ -18,7 +18,7 @@ from retention.db import connect
 from retention.errors import UserInputError
 from retention.ingest import load_mapping, load_orders, save_mapping
 
-CDNOW = Path("/work/shared/data/cdnow/CDNOW_sample.txt")
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow" / "CDNOW_sample.txt"
 
 
 @pytest.fixture()
@@ -316,3 +316,37 @@ def test_bad_amount_and_date_after_the_sample_fall_back_to_text_reading():
     # 5,998 x 10.00 + 12.50 (the currency sign removed by the text reader)
     assert r.revenue == pytest.approx(5998 * 10 + 12.50)
     assert con.execute("SELECT source_row FROM rejected_rows").fetchall() == [(5802,)]
+
+
+def test_a_customer_column_of_peoples_names_is_a_name_not_an_identity(con, tmp_path):
+    # Two different people called Mario Rossi, told apart by their e-mails; the names are split.
+    p = write(
+        tmp_path,
+        "ordini.csv",
+        "Numero ordine;Data ordine;Cliente;Email;Totale\n"
+        "1;05/01/2024;Mario Rossi;mario.rossi@example.it;10,00\n"
+        "2;06/01/2024;Mario Rossi;m.rossi@example.com;20,00\n"
+        "3;07/01/2024;Anna De Luca;anna@example.it;30,00\n"
+        "4;08/01/2024;Mario Rossi;Mario.Rossi@example.it ;40,00\n",
+    )
+    report = load_orders(con, [p]).to_dict()
+    assert "customer_id" not in report["mapping"] and report["mapping"]["full_name"] == "Cliente"
+    assert report["customers"] == 3 and report["orders"] == 4
+    rows = con.execute("SELECT DISTINCT customer_id, first_name, last_name FROM orders ORDER BY 1").fetchall()
+    assert rows == [
+        ("anna@example.it", "Anna", "De Luca"),
+        ("m.rossi@example.com", "Mario", "Rossi"),
+        ("mario.rossi@example.it", "Mario", "Rossi"),
+    ]
+
+
+def test_a_customer_column_of_codes_stays_the_identity(con, tmp_path):
+    p = write(
+        tmp_path,
+        "ordini.csv",
+        "Numero ordine;Data ordine;Cliente;Email;Totale\n"
+        "1;05/01/2024;C001;a@example.it;10,00\n"
+        "2;06/01/2024;C001;b@example.it;20,00\n",
+    )
+    report = load_orders(con, [p]).to_dict()
+    assert report["mapping"]["customer_id"] == "Cliente" and report["customers"] == 1

@@ -12,9 +12,7 @@ from scipy import integrate, special
 from retention.errors import ModelFitError, UserInputError
 from retention.models import BetaGeoModel, NotFittedError
 
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "cdnow"
-if not CDNOW.exists():  # the shared folder next to the checkout, or an absolute fallback
-    CDNOW = Path("/work/shared/data/cdnow")
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 

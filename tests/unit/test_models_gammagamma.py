@@ -11,7 +11,7 @@ import pytest
 from retention.errors import ModelFitError
 from retention.models import GammaGammaModel, frequency_spend_correlation
 
-CDNOW = Path("/work/shared/data/cdnow")
+CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow"
 
 
 @pytest.fixture(scope="module")

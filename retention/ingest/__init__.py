@@ -368,6 +368,7 @@ def load_orders(
                 {
                     "name": pf.name,
                     "format": fmt.name,
+                    "format_label": fmt.label,
                     "mapping": dict(mp),
                     "guessed": guess.guessed,
                     "delimiter": pf.delimiter,

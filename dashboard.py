@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:  # pages import the app-side helpers next to this 
 import app_state  # noqa: E402
 from retention.errors import UserInputError  # noqa: E402
 from retention.filters import NONE_LABEL, Filters, filter_options  # noqa: E402
-from retention.i18n import LANGUAGES, format_date, t  # noqa: E402
+from retention.i18n import LANGUAGES, format_date, format_number, t  # noqa: E402
 
 st.set_page_config(page_title="Retention dashboard", page_icon="🔁", layout="wide")
 
@@ -54,7 +54,12 @@ def _sidebar_source(ds: app_state.Dataset) -> None:
     if rep.get("date_min") and rep.get("date_max"):
         span = f"{format_date(rep['date_min'], lang)} – {format_date(rep['date_max'], lang)}"
     st.sidebar.caption(
-        t("sidebar.summary", lang, customers=f"{rep.get('customers', 0):,}", orders=f"{rep.get('orders', 0):,}")
+        t(
+            "sidebar.summary",
+            lang,
+            customers=format_number(rep.get("customers", 0), lang),
+            orders=format_number(rep.get("orders", 0), lang),
+        )
         + (f" · {span}" if span else "")
     )
 

@@ -26,7 +26,7 @@ from retention.errors import UserInputError
 from retention.history import order_history
 from retention.periods import check_period, is_complete, period_key, period_start
 from retention.sql import cohorts as q
-from retention.sql import fetch_df, fetch_one, quote_ident
+from retention.sql import fetch_df, fetch_one
 from retention.sql.filters import ATTRIBUTE_EXPRESSIONS, NONE_LABEL, first_order_segment_sql
 
 __all__ = [
@@ -74,7 +74,7 @@ def wilson_interval(successes, trials, z: float = Z95) -> tuple[np.ndarray, np.n
 
 
 def last_order_day(con, table: str) -> date | None:
-    row = fetch_one(con, f"SELECT CAST(max(order_date) AS DATE) FROM {quote_ident(table)}")
+    row = fetch_one(con, q.last_order_day_sql(table))
     return row[0] if row else None
 
 

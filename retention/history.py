@@ -14,7 +14,7 @@ import hashlib
 import time
 
 from retention.sql import cohorts as q
-from retention.sql import fetch_all, fetch_one, quote_ident
+from retention.sql import fetch_all, fetch_one
 
 __all__ = ["order_history", "clear_history_cache", "MAX_CACHED"]
 
@@ -38,14 +38,14 @@ def order_history(con, table: str = "orders", *, with_customer_id: bool = False)
     name = f"{prefix}{time.time_ns()}"
     con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
     for old in sorted(_cached(con), key=lambda n: int(n.rsplit("_", 1)[1]), reverse=True)[MAX_CACHED:]:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(old)}")
+        con.execute(q.drop_table_sql(old))
     return name
 
 
 def clear_history_cache(con) -> None:
     """Drop every cached history of this connection (benchmarks measure cold runs with it)."""
     for name in _cached(con):
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+        con.execute(q.drop_table_sql(name))
 
 
 def _cached(con) -> list[str]:

@@ -51,6 +51,14 @@ SELECT CAST(count(*) AS BIGINT) AS n_lines,
 FROM {quote_ident(table)}"""
 
 
+def last_order_day_sql(table: str) -> str:
+    return f"SELECT CAST(max(order_date) AS DATE) FROM {quote_ident(table)}"
+
+
+def drop_table_sql(name: str) -> str:
+    return f"DROP TABLE IF EXISTS {quote_ident(name)}"
+
+
 def temp_tables_sql() -> str:
     """Names of the connection's temporary tables."""
     return "SELECT table_name FROM information_schema.tables WHERE table_type = 'LOCAL TEMPORARY'"

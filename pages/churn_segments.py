@@ -147,7 +147,7 @@ with tabs[1]:
                 },
             )
             fig = app_ui.figure(
-                ("bar_chart3", window),
+                ("churn_bar_chart3", window),
                 lambda: charts.bar_chart(
                     board,
                     x="label" if "label" in board else "scorer",
@@ -184,7 +184,7 @@ with tabs[2]:
                 ("segment_summary", "rfm", lang, window), lambda: segment_summary(customers, by="rfm", language=lang)
             )
             fig = app_ui.figure(
-                ("bar_chart5", window),
+                ("churn_bar_chart5", window),
                 lambda: charts.bar_chart(
                     rfm,
                     x="segment",
@@ -209,7 +209,7 @@ with tabs[3]:
             lambda: segment_summary(customers, by="lifecycle", language=lang),
         )
         fig = app_ui.figure(
-            ("bar_chart6", window),
+            ("churn_bar_chart6", window),
             lambda: charts.bar_chart(
                 life,
                 x="segment",

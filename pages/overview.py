@@ -145,7 +145,7 @@ with tab_repurchase:
         frame = pd.DataFrame([{"days": int(k), **v} for k, v in rep.items()])
         if len(frame) and frame["rate"].notna().any():
             fig = app_ui.figure(
-                ("bar_chart5", period, cac_value),
+                ("overview_bar_chart5", period, cac_value),
                 lambda: charts.bar_chart(
                     frame.assign(days=frame["days"].map(lambda d: t("overview.within_days", lang, n=d))),
                     x="days",
@@ -165,7 +165,7 @@ with tab_gaps:
         frame = pd.DataFrame([{"step": k, **v} for k, v in gaps.items()])
         if len(frame) and frame["median_days"].notna().any():
             fig = app_ui.figure(
-                ("bar_chart6", period, cac_value),
+                ("overview_bar_chart6", period, cac_value),
                 lambda: charts.bar_chart(
                     frame.assign(step=frame["step"].map(lambda k: t(f"overview.step_{k}", lang))),
                     x="step",

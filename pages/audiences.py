@@ -210,14 +210,10 @@ if audience.members.empty:
     st.info(t("aud.empty", lang))
     st.stop()
 
-counts = (
-    audience.members.groupby(["segment", "holdout"])
-    .size()
-    .rename("customers")
-    .reset_index()
-    .assign(group=lambda d: d["holdout"].map({True: t("aud.control", lang), False: t("aud.treatment", lang)}))
+counts = audience.counts().assign(
+    group=lambda d: d["holdout"].map({True: t("aud.control", lang), False: t("aud.treatment", lang)})
 )
-per_segment = counts.groupby("segment", as_index=False)["customers"].sum().sort_values("customers", ascending=False)
+per_segment = audience.segment_sizes()
 fig = charts.bar_chart(
     per_segment,
     x="segment",

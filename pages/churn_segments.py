@@ -11,8 +11,16 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
+from retention.churn import drilldown_candidates
 from retention.i18n import format_date, format_money, format_number, format_percent, t
-from retention.segments import rfm_group_rules_table, segment_migration, segment_names, segment_summary
+from retention.segments import (
+    rfm_grid_counts,
+    rfm_group_rules_table,
+    risk_tier_counts,
+    segment_migration,
+    segment_names,
+    segment_summary,
+)
 from retention.sql.drilldown import customer_orders
 
 lang = app_state.lang()
@@ -92,8 +100,7 @@ tabs = st.tabs(
 
 with tabs[0]:
     if tabs[0].open:  # only the open tab is computed and drawn
-        tiers = customers["churn_risk"].value_counts().rename_axis("tier").reset_index(name="customers")
-        tiers["share"] = tiers["customers"] / tiers["customers"].sum()
+        tiers = risk_tier_counts(customers)
         fig = app_ui.figure(
             ("risk_tiers2", window),
             lambda: charts.risk_tiers(
@@ -165,9 +172,7 @@ with tabs[2]:
     if tabs[2].open:  # only the open tab is computed and drawn
         c1, c2 = st.columns(2)
         with c1:
-            grid = customers.groupby(["r_score", "f_score"], as_index=False).agg(
-                customers=("customer_id", "count"), avg_revenue=("revenue", "mean")
-            )
+            grid = rfm_grid_counts(customers)
             fig = app_ui.figure(
                 ("rfm_grid4", window),
                 lambda: charts.rfm_grid(
@@ -279,13 +284,7 @@ with tabs[4]:
 with tabs[5]:
     if tabs[5].open:  # only the open tab is computed and drawn
         st.caption(t("churn.drilldown_guide", lang))
-        ranked = customers.sort_values(
-            ["churn_probability", "predicted_clv", "customer_id"], ascending=[False, False, True], na_position="last"
-        )
-        high_value_at_risk = ranked[ranked["churn_risk"] == "high"].sort_values(
-            ["predicted_clv", "customer_id"], ascending=[False, True], na_position="last"
-        )
-        ids = list(dict.fromkeys([*high_value_at_risk["customer_id"].head(200), *ranked["customer_id"].head(200)]))
+        ids = drilldown_candidates(customers)
         labels = dict(zip(customers["customer_id"], customers["email"].fillna(customers["customer_id"]), strict=False))
         pick = app_ui.kept(
             st.selectbox,

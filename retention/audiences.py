@@ -116,6 +116,15 @@ class Audience:
         """The holdout: members kept out of the campaign to measure its lift."""
         return self.members[self.members["holdout"].to_numpy()]
 
+    def counts(self) -> pd.DataFrame:
+        """Members per (`segment`, `holdout`): the numbers behind the audience preview."""
+        return self.members.groupby(["segment", "holdout"]).size().rename("customers").reset_index()
+
+    def segment_sizes(self) -> pd.DataFrame:
+        """Members per `segment` (control group included), largest first."""
+        per_segment = self.counts().groupby("segment", as_index=False)["customers"].sum()
+        return per_segment.sort_values("customers", ascending=False)
+
 
 # --------------------------------------------------------------------------------------------
 # Building

@@ -47,6 +47,7 @@ __all__ = [
     "ChurnResult",
     "RISK_THRESHOLDS",
     "active_customer_count",
+    "drilldown_candidates",
     "WindowChoice",
     "cadence_churn_probability",
     "churn_risk_share",
@@ -426,6 +427,18 @@ def active_customer_count(customers: pd.DataFrame) -> int:
     """Customers with an order in the last `ACTIVE_DAYS` days: the base of `churn_risk_share`."""
     since = _days_since_last_order(customers)
     return int(len(customers) if since is None else (since < ACTIVE_DAYS).sum())
+
+
+def drilldown_candidates(customers: pd.DataFrame, n: int = 200) -> list[str]:
+    """Customer ids worth a closer look, without repeats: the `n` most valuable (predicted CLV) in the
+    high-risk tier first, then the `n` most likely to churn."""
+    ranked = customers.sort_values(
+        ["churn_probability", "predicted_clv", "customer_id"], ascending=[False, False, True], na_position="last"
+    )
+    high_value_at_risk = ranked[ranked["churn_risk"] == "high"].sort_values(
+        ["predicted_clv", "customer_id"], ascending=[False, True], na_position="last"
+    )
+    return list(dict.fromkeys([*high_value_at_risk["customer_id"].head(n), *ranked["customer_id"].head(n)]))
 
 
 def judge_churn_risk(customers: pd.DataFrame, *, language: str = "en") -> dict:

@@ -35,7 +35,9 @@ __all__ = [
     "assign_lifecycle_segments",
     "assign_rfm_groups",
     "playbook",
+    "rfm_grid_counts",
     "rfm_group_rules_table",
+    "risk_tier_counts",
     "rfm_segments",
     "segment_migration",
     "segment_names",
@@ -328,6 +330,20 @@ _PLAYBOOK: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
 }
 
 _SEGMENT_COLUMN = {"rfm": "rfm_group", "lifecycle": "lifecycle_segment", "churn_risk": "churn_risk"}
+
+
+def rfm_grid_counts(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers per (`r_score`, `f_score`) cell with their `avg_revenue` (net): the R x F grid."""
+    return customers.groupby(["r_score", "f_score"], as_index=False).agg(
+        customers=("customer_id", "count"), avg_revenue=("revenue", "mean")
+    )
+
+
+def risk_tier_counts(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers per churn-risk `tier` and their `share` of all customers."""
+    tiers = customers["churn_risk"].value_counts().rename_axis("tier").reset_index(name="customers")
+    tiers["share"] = tiers["customers"] / tiers["customers"].sum()
+    return tiers
 
 
 def _check_by(by: str) -> None:

@@ -177,3 +177,25 @@ def test_rfm_segments_columns():
     assert out["rfm_group"].tolist() == ["Dormant", "Promising"]
     with pytest.raises(UserInputError, match="before the last order day"):
         segment_migration(_orders_con(rows), since=date(2024, 2, 1))
+
+
+def test_risk_tier_and_rfm_grid_counts_by_hand():
+    import pandas as pd
+
+    from retention.segments import rfm_grid_counts, risk_tier_counts
+
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "churn_risk": ["high", "high", "low", "medium"],
+            "r_score": [5, 5, 1, 1],
+            "f_score": [1, 1, 1, 2],
+            "revenue": [10.0, 30.0, 5.0, 7.0],
+        }
+    )
+    tiers = risk_tier_counts(customers).set_index("tier")
+    assert tiers["customers"].to_dict() == {"high": 2, "low": 1, "medium": 1}
+    assert tiers.loc["high", "share"] == 0.5
+    grid = rfm_grid_counts(customers).set_index(["r_score", "f_score"])
+    assert grid.loc[(5, 1), "customers"] == 2 and grid.loc[(5, 1), "avg_revenue"] == 20.0
+    assert grid.loc[(1, 2), "customers"] == 1

@@ -10,6 +10,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention.i18n import format_date, format_money, format_number, t
+from retention.ingest import ledger_balances, ledger_table
 from retention.schema import FIELDS, REJECTED_TABLE
 from retention.sql.session import read_table
 
@@ -98,13 +99,7 @@ tab_ledger, tab_mapping, tab_rejected = st.tabs(
 with tab_ledger:
     if tab_ledger.open:  # only the open tab is computed and drawn
         st.caption(t("data.ledger_guide", lang))
-        dropped = rep.get("dropped") or {}
-        dropped_revenue = rep.get("revenue_dropped") or {}
-        rows = [{"reason": t("data.kept", lang), "rows": rep.get("rows_kept", 0), "revenue": rep.get("revenue")}]
-        for reason, n in dropped.items():
-            rows.append({"reason": str(reason), "rows": n, "revenue": dropped_revenue.get(reason)})
-        ledger = pd.DataFrame(rows)
-        ledger["share"] = ledger["rows"] / max(float(rep.get("rows_in") or 0), 1.0)
+        ledger = ledger_table(rep, kept_label=t("data.kept", lang))
         shown = ledger.assign(
             rows=ledger["rows"].map(lambda v: format_number(v, lang)),
             revenue=ledger["revenue"].map(lambda v: format_money(v, lang, currency)),
@@ -118,9 +113,7 @@ with tab_ledger:
             }
         )
         st.dataframe(shown, hide_index=True)
-        balanced = int(rep.get("rows_kept") or 0) + sum(int(n) for n in dropped.values()) == int(
-            rep.get("rows_in") or 0
-        )
+        balanced = ledger_balances(rep)
         st.caption(
             ("✅ " if balanced else "⚠️ ")
             + t("data.ledger_balance", lang, rows_in=format_number(rep.get("rows_in"), lang))

@@ -50,6 +50,8 @@ __all__ = [
     "MAPPABLE",
     "SHOPIFY_REVENUE_RULE",
     "inspect_files",
+    "ledger_balances",
+    "ledger_table",
     "load_mapping",
     "load_orders",
     "save_mapping",
@@ -502,3 +504,23 @@ def load_orders(
         zero_value_orders=zero_orders,
         revenue_basis="; ".join(bases),
     )
+
+
+def ledger_table(report: dict, *, kept_label: str = "kept"):
+    """The cleaning ledger of an `IngestReport.to_dict()`: one row for the kept rows, then one per
+    rejection reason, with `reason`, `rows`, `revenue` (net) and `share` (of the rows read)."""
+    import pandas as pd
+
+    dropped = report.get("dropped") or {}
+    dropped_revenue = report.get("revenue_dropped") or {}
+    rows = [{"reason": kept_label, "rows": report.get("rows_kept", 0), "revenue": report.get("revenue")}]
+    rows += [{"reason": str(r), "rows": n, "revenue": dropped_revenue.get(r)} for r, n in dropped.items()]
+    ledger = pd.DataFrame(rows)
+    ledger["share"] = ledger["rows"] / max(float(report.get("rows_in") or 0), 1.0)
+    return ledger
+
+
+def ledger_balances(report: dict) -> bool:
+    """Rows read = rows kept + rows rejected, by the report's own counts."""
+    dropped = report.get("dropped") or {}
+    return int(report.get("rows_kept") or 0) + sum(int(n) for n in dropped.values()) == int(report.get("rows_in") or 0)

@@ -62,3 +62,20 @@ def test_ledger_balances(files):
     )
     assert report.rows_kept == len(good) - report.dropped.get("duplicate", 0)
     con.close()
+
+
+def test_ledger_table_from_a_report_by_hand():
+    from retention.ingest import ledger_balances, ledger_table
+
+    report = {
+        "rows_in": 10,
+        "rows_kept": 7,
+        "revenue": 70.0,
+        "dropped": {"duplicate": 2, "test order": 1},
+        "revenue_dropped": {"duplicate": 20.0, "test order": 5.0},
+    }
+    ledger = ledger_table(report)
+    assert ledger["reason"].tolist() == ["kept", "duplicate", "test order"]
+    assert ledger["rows"].tolist() == [7, 2, 1] and ledger["share"].tolist() == [0.7, 0.2, 0.1]
+    assert ledger["revenue"].tolist() == [70.0, 20.0, 5.0]
+    assert ledger_balances(report) and not ledger_balances({**report, "rows_in": 11})

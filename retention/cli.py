@@ -117,25 +117,40 @@ def _cmd_fit(args: argparse.Namespace) -> str:
 
 
 def _cmd_customers(args: argparse.Namespace) -> str:
-    from retention.customers import customer_table
-
-    con, _report = _load(args)
-    table = customer_table(
-        con,
-        horizon_months=args.horizon_months,
-        margin=args.margin,
-        annual_discount_rate=args.annual_discount_rate,
-        churn_window_days=args.churn_window_days,
-    )
     # DuckDB writes the CSV (pandas' to_csv took 37 s for 1.8M customers); streamed to stdout.
     import shutil
     import tempfile
 
-    from retention.sql.clv import write_frame_csv
+    import pandas as pd
 
+    from retention.sql.clv import write_customer_values_csv, write_frame_csv
+
+    con, _report = _load(args)
+    options = {
+        "horizon_months": args.horizon_months,
+        "margin": args.margin,
+        "annual_discount_rate": args.annual_discount_rate,
+    }
+    if args.segments or args.churn_window_days is not None:
+        # The whole table of the app: contacts, RFM, lifecycle and churn (a classifier on three cut-offs).
+        from retention.customers import customer_table
+
+        table = customer_table(con, churn_window_days=args.churn_window_days, **options)
+    else:
+        # Value only (summary, fit, scores): what millions of customers can afford in seconds.
+        from retention.clv import customer_summary_rows, customer_values
+        from retention.sql.clv import drop_loaded_orders
+
+        rows = customer_summary_rows(con)
+        drop_loaded_orders(con)  # the order lines are done with: their memory goes to the fit and the CSV
+        table = customer_values(rows, **options)
+        del rows
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/customers.csv"
-        write_frame_csv(con, table, path, date_columns=("first_order", "last_order"))
+        if isinstance(table, pd.DataFrame):
+            write_frame_csv(con, table, path, date_columns=("first_order", "last_order"))
+        else:
+            write_customer_values_csv(con, table, path)
         del table
         sys.stdout.flush()
         with open(path, "rb") as src:
@@ -221,11 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=("bgnbd", "mbgnbd"), default="bgnbd", help="purchase model (default bgnbd)")
     p.set_defaults(func=_cmd_fit)
 
-    p = command("customers", "Print one row per customer with history, predictions and segments as CSV.")
+    p = command("customers", "Print one row per customer with history and predicted value (and segments) as CSV.")
     p.add_argument("--horizon-months", type=int, default=12, help="horizon of the predicted CLV (default 12)")
     p.add_argument("--margin", type=float, default=1.0, help="gross margin applied to revenue (default 1.0)")
     p.add_argument("--annual-discount-rate", type=float, default=0.1, help="annual discount rate (default 0.1)")
-    p.add_argument("--churn-window-days", type=int, help="churn = no order in the next N days (default: from the data)")
+    p.add_argument(
+        "--segments",
+        action="store_true",
+        help="add contact fields, RFM scores, lifecycle segment and churn risk (slower: a classifier is trained)",
+    )
+    p.add_argument(
+        "--churn-window-days",
+        type=int,
+        help="churn = no order in the next N days (default: from the data); implies --segments",
+    )
     p.set_defaults(func=_cmd_customers)
 
     p = command("segments", "Print one row per segment with its size, value and recommended action as CSV.")

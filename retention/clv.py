@@ -19,11 +19,13 @@ which discounts continuously; monthly steps are what a marketer's spreadsheet do
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from retention.errors import ModelFitError, UserInputError
 from retention.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, frequency_spend_correlation
@@ -31,6 +33,7 @@ from retention.models.bgnbd import _BetaGeoFamily
 from retention.sql import table_exists
 from retention.sql.clv import (
     query_customer_summary,
+    query_customer_summary_arrow,
     query_first_order_date,
     query_holdout_activity,
     query_last_order_date,
@@ -52,6 +55,8 @@ SUMMARY_COLUMNS = (
     "T",
     "monetary_value",
 )
+_NUMERIC_SUMMARY = ("orders", "revenue", "frequency", "recency", "T", "monetary_value")
+VALUE_COLUMNS = ("p_alive", "expected_purchases", "expected_spend_per_order", "predicted_clv", "historical_clv")
 
 
 @dataclass
@@ -130,19 +135,38 @@ def _resolve_end(con, table: str, *, observation_end: date | None, calibration_e
 
 def purchase_triples(summary: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """The distinct (frequency, recency, T) rows with their count as `weight`, and each
-    customer's row number in it (to map scores back)."""
-    # three 1-D hashes combined into one integer key: much faster than hashing a MultiIndex
-    c_x, u_x = pd.factorize(summary["frequency"].to_numpy())
-    c_r, u_r = pd.factorize(summary["recency"].to_numpy())
-    c_t, u_t = pd.factorize(summary["T"].to_numpy())
-    key = (c_x.astype(np.int64) * len(u_r) + c_r) * len(u_t) + c_t
-    codes, uniques = pd.factorize(key)
-    uniques = np.asarray(uniques)
+    customer's row number in it (to map scores back).
+
+    Triples come in the order of their first customer (the fit sums over them in that order, so
+    customers ordered by id give the same parameters to the last bit on every path).
+    """
+    x, r, t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    n_r = n_t = 0
+    if len(x) and all(np.issubdtype(a.dtype, np.integer) for a in (x, r, t)):
+        lows = min(int(a.min()) for a in (x, r, t))
+        n_x, n_r, n_t = (int(a.max()) + 1 for a in (x, r, t))
+        if lows < 0 or float(n_x) * n_r * n_t >= 2.0**62:
+            n_r = n_t = 0
+    if n_r:
+        # whole days (the summary's case): one integer key and one hash pass instead of four
+        codes, uniques = pd.factorize((x.astype(np.int64) * n_r + r) * n_t + t)
+        uniques = np.asarray(uniques)
+        u_x, u_r, u_t = uniques // (n_r * n_t), (uniques // n_t) % n_r, uniques % n_t
+    else:
+        # three 1-D factorizations combined into one integer key (hashing a MultiIndex is slow)
+        c_x, v_x = pd.factorize(x)
+        c_r, v_r = pd.factorize(r)
+        c_t, v_t = pd.factorize(t)
+        codes, uniques = pd.factorize((c_x.astype(np.int64) * len(v_r) + c_r) * len(v_t) + c_t)
+        uniques = np.asarray(uniques)
+        u_x = np.asarray(v_x)[uniques // (len(v_r) * len(v_t))]
+        u_r = np.asarray(v_r)[(uniques // len(v_t)) % len(v_r)]
+        u_t = np.asarray(v_t)[uniques % len(v_t)]
     triples = pd.DataFrame(
         {
-            "frequency": np.asarray(u_x, dtype=np.float64)[uniques // (len(u_r) * len(u_t))],
-            "recency": np.asarray(u_r, dtype=np.float64)[(uniques // len(u_t)) % len(u_r)],
-            "T": np.asarray(u_t, dtype=np.float64)[uniques % len(u_t)],
+            "frequency": np.asarray(u_x, dtype=np.float64),
+            "recency": np.asarray(u_r, dtype=np.float64),
+            "T": np.asarray(u_t, dtype=np.float64),
             "weight": np.bincount(codes, minlength=len(uniques)).astype(np.float64),
         }
     )
@@ -296,15 +320,73 @@ def customer_value_table(
         codes=codes,
         triples=triples,
     )
-    # Most valuable first. The SQL returns customers by customer_id and the sort is stable, so ties
-    # keep that order run to run; numeric keys only (sorting by the text id costs more than the fit).
-    predicted = scored["predicted_clv"].to_numpy(dtype=np.float64)
-    historical = scored["historical_clv"].to_numpy(dtype=np.float64)
-    order = np.lexsort((-historical, np.where(np.isnan(predicted), np.inf, -predicted)))
-    scored = scored.take(order).reset_index(drop=True)
+    scored = scored.take(_most_valuable_first(scored)).reset_index(drop=True)
     scored.attrs["fit_status"] = models.status.to_dict()
     scored.attrs["observation_end"] = end.isoformat()
     return scored
+
+
+def _most_valuable_first(scored: pd.DataFrame) -> np.ndarray:
+    """Row order: predicted CLV descending (missing last), then historical CLV descending.
+
+    The SQL returns customers by customer_id and the sort is stable, so ties keep that order run to
+    run; numeric keys only (sorting by the text id costs more than the fit).
+    """
+    predicted = scored["predicted_clv"].to_numpy(dtype=np.float64)
+    historical = scored["historical_clv"].to_numpy(dtype=np.float64)
+    return np.lexsort((-historical, np.where(np.isnan(predicted), np.inf, -predicted)))
+
+
+def customer_summary_rows(con, *, observation_end: date | None = None, table: str = "orders") -> pa.Table:
+    """The customer summary (columns SUMMARY_COLUMNS, ordered by customer_id) as an Arrow table.
+
+    The rows of `customer_value_table` before scoring, without contact fields: the command line's
+    path at millions of customers. The text ids and dates stay in Arrow buffers and never become
+    Python objects (at 10M order lines, 2.5M customers, that saved about 2 s out of DuckDB and more
+    on the way back in for the CSV). Schema metadata `observation_end`: the end used (ISO date).
+    """
+    _check_orders(con, table)
+    end = _resolve_end(con, table, observation_end=observation_end, calibration_end=None)
+    rows = query_customer_summary_arrow(con, end_date=end, table=table).select(list(SUMMARY_COLUMNS))
+    return rows.replace_schema_metadata({"observation_end": end.isoformat()})
+
+
+def customer_values(
+    rows: pa.Table,
+    *,
+    horizon_months: int = 12,
+    margin: float = 1.0,
+    annual_discount_rate: float = 0.1,
+    model: str = "bgnbd",
+) -> pa.Table:
+    """`rows` (from `customer_summary_rows`) with VALUE_COLUMNS added, in the same order (by id).
+
+    The numbers are those of `customer_value_table` to the last bit: the same summary rows in the
+    same order go through the same fit and scoring. Missing predictions (no fit) are nulls. Rows
+    are not sorted by value here: `retention.sql.clv.write_customer_values_csv` writes them most
+    valuable first, as `customer_value_table` orders them. Schema metadata: `observation_end` and
+    `fit_status` (JSON of `FitStatus.to_dict()`).
+    """
+    _check_value_options(horizon_months, margin, annual_discount_rate)
+    numbers = pd.DataFrame({c: rows.column(c).to_numpy() for c in _NUMERIC_SUMMARY})
+    triples, codes = purchase_triples(numbers)
+    models = fit_models(numbers, model=model, triples=triples)
+    scored = score_customers(
+        numbers,
+        models,
+        horizon_months=horizon_months,
+        margin=margin,
+        annual_discount_rate=annual_discount_rate,
+        codes=codes,
+        triples=triples,
+    )
+    del numbers, triples, codes
+    out = rows
+    for column in VALUE_COLUMNS:
+        out = out.append_column(column, pa.array(scored[column].to_numpy(dtype=np.float64), from_pandas=True))
+    metadata = dict(rows.schema.metadata or {})
+    metadata[b"fit_status"] = json.dumps(models.status.to_dict()).encode()
+    return out.replace_schema_metadata(metadata)
 
 
 # ------------------------------------------------------------------------------------- fit report

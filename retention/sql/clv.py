@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from retention.sql import fetch_df, fetch_one, quote_ident
+from retention.sql import fetch_all, fetch_df, fetch_one, quote_ident
 from retention.sql.segments import PREPARED_ORDERS
 
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "country", "city", "zip", "accepts_marketing")
@@ -46,8 +48,7 @@ summary AS (
     GROUP BY d.customer_id
 ){contact_ctes}
 SELECT s.*{contact_cols}
-FROM summary AS s{contact_join}
-ORDER BY s.customer_id
+FROM summary AS s{contact_join}{order_by}
 """
 
 _ORDER_ROWS = """order_rows AS (
@@ -112,14 +113,31 @@ def query_customer_summary(
     the contact fields of CONTACT_FIELDS. With `prepared`, the order rows come from
     `retention.sql.segments.create_prepared_order_rows`' temp table (made from the same `table`).
     """
-    sql = _SUMMARY.format(
+    sql = _summary_sql(table, with_contacts=with_contacts, prepared=prepared, ordered=True)
+    return fetch_df(con, sql, {"end_date": end_date})
+
+
+def _summary_sql(table: str, *, with_contacts: bool, prepared: bool, ordered: bool) -> str:
+    return _SUMMARY.format(
         table=quote_ident(table),
         order_rows=_PREPARED_ORDER_ROWS if prepared else _ORDER_ROWS.format(table=quote_ident(table)),
         contact_ctes=_CONTACT_CTES.format(table=quote_ident(table)) if with_contacts else "",
         contact_cols=_CONTACT_COLS if with_contacts else "",
         contact_join=_CONTACT_JOIN if with_contacts else "",
+        order_by="\nORDER BY s.customer_id" if ordered else "",
     )
-    return fetch_df(con, sql, {"end_date": end_date})
+
+
+def query_customer_summary_arrow(con, *, end_date: date | None = None, table: str = "orders") -> pa.Table:
+    """The rows of `query_customer_summary` (without contacts) as an Arrow table, same order.
+
+    For the command line at millions of customers: turning 2.5M text ids into Python strings for
+    pandas took about 2 s at 10M order lines; Arrow keeps them in DuckDB's buffers (0.1 s), and
+    `write_frame_csv` writes an Arrow table as well. Dates are Arrow date32 (calendar days).
+    """
+    sql = _summary_sql(table, with_contacts=False, prepared=False, ordered=True)
+    # a relation, not execute(): Arrow from a DB-API result makes an extra copy of the rows
+    return con.sql(sql, params={"end_date": end_date}).to_arrow_table()
 
 
 _HOLDOUT = """
@@ -157,16 +175,18 @@ def query_holdout_activity(con, *, calibration_end: date, observation_end: date,
     )
 
 
-def write_frame_csv(con, frame: pd.DataFrame, path: str, *, date_columns: tuple[str, ...] = ()) -> None:
-    """Write `frame` as a UTF-8 CSV with a header to `path`, through DuckDB's parallel writer.
+def write_frame_csv(con, frame: pd.DataFrame | pa.Table, path: str, *, date_columns: tuple[str, ...] = ()) -> None:
+    """Write `frame` (pandas or Arrow) as a UTF-8 CSV with a header to `path`, through DuckDB's parallel writer.
 
     pandas' `to_csv` took 37 s for 1.8M customers; DuckDB writes the same rows in a few seconds.
     Dates come out as YYYY-MM-DD, booleans as true/false, missing values as empty cells. The frame
     is registered under a private name and unregistered afterwards; `path` is bound, not pasted.
-    `date_columns` (calendar days that reach pandas as timestamps) are written as dates.
+    `date_columns` (calendar days that reach pandas as timestamps) are written as dates. pandas' NaN
+    reaches DuckDB as NULL, Arrow's does not: build Arrow float columns with nulls for missing values.
     """
     name = "_frame_to_write"
-    dates = [c for c in date_columns if c in frame.columns]
+    columns = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    dates = [c for c in date_columns if c in columns]
     replace = (
         " REPLACE (" + ", ".join(f"CAST({quote_ident(c)} AS DATE) AS {quote_ident(c)}" for c in dates) + ")"
         if dates
@@ -180,3 +200,45 @@ def write_frame_csv(con, frame: pd.DataFrame, path: str, *, date_columns: tuple[
         )
     finally:
         con.unregister(name)
+
+
+def write_customer_values_csv(con, values: pa.Table, path: str) -> None:
+    """Write `values` (from `retention.clv.customer_values`) as CSV to `path`, most valuable first.
+
+    The order of `retention.clv.customer_value_table`: predicted CLV descending (missing last),
+    then historical CLV descending, then the row's place in `values` (customer_id order). Sorted
+    here by DuckDB on both cores instead of numpy's single-threaded sort and an Arrow take (1.8 s
+    at 2.5M customers). Cells as `write_frame_csv` writes them: dates YYYY-MM-DD, nulls empty.
+    """
+    name = "_customer_values_to_write"
+    columns = ", ".join(quote_ident(c) for c in values.column_names)
+    con.register(name, values.append_column("_row_no", pa.array(np.arange(values.num_rows, dtype=np.int64))))
+    try:
+        con.execute(
+            f"COPY (SELECT {columns} FROM {quote_ident(name)}"
+            " ORDER BY predicted_clv DESC NULLS LAST, historical_clv DESC NULLS LAST, _row_no)"
+            " TO $path (HEADER, DELIMITER ',', PRESERVE_ORDER true)",
+            {"path": str(path)},
+        )
+    finally:
+        con.unregister(name)
+
+
+def drop_loaded_orders(con) -> None:
+    """Drop `orders`, `rejected_rows` and the ingest table behind them, to give their memory back.
+
+    For a one-shot command that has read what it needs (the CLI after the customer summary): at 10M
+    order lines it lowered the resident memory by about 0.4 GB before the fit and the CSV. Views and
+    tables alike; names that do not exist are skipped.
+    """
+    from retention.schema import ORDERS_TABLE, REJECTED_TABLE
+    from retention.sql.ingest import ROWS_TABLE
+
+    for name in (ORDERS_TABLE, REJECTED_TABLE, ROWS_TABLE):
+        kinds = fetch_all(
+            con,
+            "SELECT table_type FROM information_schema.tables WHERE table_name = $name AND table_schema = 'main'",
+            {"name": name},
+        )
+        for (kind,) in kinds:
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {quote_ident(name)}")

@@ -9,7 +9,7 @@ import streamlit as st
 
 import app_state
 import app_ui
-from retention.i18n import format_date, format_money, format_number, t
+from retention.i18n import format_date, format_money, format_number, note_text, reason_label, t
 from retention.ingest import ledger_balances, ledger_table
 from retention.schema import FIELDS, REJECTED_TABLE
 from retention.sql.session import read_table
@@ -84,7 +84,8 @@ c[3].metric(
     format_date(rep.get("date_max"), lang),
     help=t("data.currency", lang) + ": " + str(rep.get("currency") or "–"),
 )
-notes = rep.get("warnings") or []
+# the ingester's notes in the page's language (reports saved before notes existed: their English text)
+notes = [note_text(n, lang) for n in rep.get("notes") or []] or rep.get("warnings") or []
 if notes:
     # One box with every note of the ingester, instead of a wall of yellow boxes.
     st.info("**" + t("data.notes", lang) + "**\n\n" + "\n".join(f"- {n}" for n in notes))
@@ -101,6 +102,7 @@ with tab_ledger:
         st.caption(t("data.ledger_guide", lang))
         ledger = ledger_table(rep, kept_label=t("data.kept", lang))
         shown = ledger.assign(
+            reason=ledger["reason"].map(lambda r: reason_label(r, lang)),  # the kept label is not a reason: as it is
             rows=ledger["rows"].map(lambda v: format_number(v, lang)),
             revenue=ledger["revenue"].map(lambda v: format_money(v, lang, currency)),
             share=ledger["share"].map(lambda v: format_number(v * 100, lang, 1) + "%"),
@@ -232,7 +234,11 @@ with tab_rejected:
         if preview is None or preview.empty:
             st.success("✅ " + t("data.no_rejected", lang))
         else:
-            st.dataframe(preview, hide_index=True, height=320)
+            st.dataframe(
+                preview.assign(reason=preview["reason"].map(lambda r: reason_label(r, lang))),
+                hide_index=True,
+                height=320,
+            )
             full = app_state.cached(("rejected_all",), lambda: read_table(ds.con, REJECTED_TABLE), filtered=False)
             st.caption(t("data.rejected_count", lang, n=format_number(len(full), lang)))
             # The CSV is built only when the button is clicked (deferred download).

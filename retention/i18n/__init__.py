@@ -96,6 +96,42 @@ def format_date(value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
     return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
 
 
+def _text_or(key: str, lang: str, default: str) -> str:
+    return strings(lang).get(key) or strings(DEFAULT_LANGUAGE).get(key) or default
+
+
+def reason_label(reason: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A cleaning-ledger reason (`retention.sql.ingest.REASONS`) in `lang`; unknown text as it is."""
+    return _text_or(f"reason.{reason}", lang, reason)
+
+
+def note_text(note: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
+    """One note of the ingester (`IngestReport.notes`: a code and its values) as a sentence in `lang`.
+
+    Counts `n` are formatted for the language, with the singular sentence (`note.<code>_one`) for 1.
+    """
+    code = str(note.get("code", ""))
+    values = {k: v for k, v in note.items() if k != "code"}
+    key = f"note.{code}"
+    if "n" in values:
+        n = int(values["n"])
+        values["n"] = format_number(n, lang)
+        if n == 1 and f"{key}_one" in strings(DEFAULT_LANGUAGE):
+            key = f"{key}_one"
+    if "reason" in values:
+        reason = str(values.pop("reason"))
+        values["why"] = _text_or(f"reason_why.{reason}", lang, reason)
+    if "columns" in values:
+        values["columns"] = ", ".join(f"'{column}' → {field}" for column, field in values["columns"])
+    if "currencies" in values:
+        values["currencies"] = ", ".join(str(c) for c in values["currencies"])
+    if "bases" in values:
+        values["bases"] = "; ".join(_text_or(f"basis.{b}", lang, str(b)) for b in values["bases"])
+    if "field" in values:
+        values["field"] = str(values["field"]).replace("_", " ")
+    return t(key, lang, **values)
+
+
 def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
     """Plotly's `separators` layout value: decimal mark then thousands mark."""
     return ",." if lang == "it" else ".,"
@@ -107,7 +143,9 @@ __all__ = [
     "format_money",
     "format_number",
     "format_percent",
+    "note_text",
     "plotly_separators",
+    "reason_label",
     "strings",
     "t",
 ]

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from retention.errors import UserInputError
+from retention.i18n import note_text
 from retention.ingest.cleaning import (
     SHOPIFY_REVENUE_RULE,
     FileSettings,
@@ -30,7 +31,7 @@ from retention.ingest.cleaning import (
     decide_day_first,
     decide_typed_columns,
 )
-from retention.ingest.formats import GENERIC, ExportFormat, recognise_format
+from retention.ingest.formats import BASIS_CODES, GENERIC, ExportFormat, recognise_format
 from retention.ingest.mapping import (
     MAPPABLE,
     MappingGuess,
@@ -59,17 +60,6 @@ __all__ = [
 
 FileItem = str | Path | tuple[str, bytes]
 Progress = Callable[[float, str], None]
-
-_REASON_SENTENCES = {
-    q.REASON_CANCELLED: "the order was cancelled or its payment failed",
-    q.REASON_TEST: "it was a test order",
-    q.REASON_NO_DATE: "the order date is empty",
-    q.REASON_BAD_DATE: "the order date could not be read",
-    q.REASON_NO_AMOUNT: "the amount is empty",
-    q.REASON_BAD_AMOUNT: "the amount could not be read",
-    q.REASON_NO_IDENTITY: "there is no customer id, email or phone to tell who bought",
-    q.REASON_DUPLICATE: "the same order line was already read (overlapping exports)",
-}
 
 
 @dataclass
@@ -132,6 +122,9 @@ class IngestReport:
     guests_joined: int = 0
     zero_value_orders: int = 0
     revenue_basis: str = ""
+    # The warnings as data, for the app to say in the user's language (`retention.i18n` keys
+    # `note.<code>`): each is {"code": ..., plus the values the sentence needs}.
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -324,6 +317,7 @@ def load_orders(
     stages: list[str] = []
     files_info: list[dict[str, Any]] = []
     warnings: list[str] = []
+    notes: list[dict[str, Any]] = []
     formats: list[ExportFormat] = []
     merged_mapping: dict[str, str] = {}
     guessed: set[str] = set()
@@ -383,6 +377,7 @@ def load_orders(
             )
             named = [f for f in guess.guessed if guess.confidence.get(f, 0) >= 0.8]
             if named:
+                notes.append({"code": "columns_named", "file": pf.name, "columns": [[mp[f], f] for f in named]})
                 warnings.append(
                     f"{pf.name}: columns matched by their names: "
                     + ", ".join(f"{mp[f]!r} as {f.replace('_', ' ')}" for f in named)
@@ -391,22 +386,22 @@ def load_orders(
             for fld in guess.guessed:
                 if guess.confidence.get(fld, 0) >= 0.8:
                     continue
+                notes.append({"code": "column_guessed", "file": pf.name, "column": mp[fld], "field": fld})
                 warnings.append(
                     f"{pf.name}: we guessed that column {mp[fld]!r} holds the {fld.replace('_', ' ')} "
                     f"({guess.how.get(fld, 'from its name')}); check it, "
                     f"and correct it with --map {fld}=COLUMN if wrong."
                 )
             if settings.dates_ambiguous:
+                notes.append({"code": "dates_ambiguous", "file": pf.name})
                 warnings.append(
                     f"{pf.name}: dates like 05/01/24 could be read either way; they were read day first "
                     "(5 January 2024). If the shop writes month first, this is wrong: tell us with a date "
                     "whose day is above 12."
                 )
             if fmt.name == "prestashop":
-                warnings.append(
-                    f"{pf.name}: PrestaShop's export has no customer email or id, so customers are told apart "
-                    "by the name in the Customer column; two people with the same name count as one."
-                )
+                notes.append({"code": "prestashop_names", "file": pf.name})
+                warnings.append(note_text(notes[-1], "en"))
         if missing_everywhere:
             raise UserInputError(
                 f"--map {missing_everywhere[0]}: none of the files has such a column; check the column name "
@@ -456,30 +451,24 @@ def load_orders(
     fmt_names = sorted({f.name for f in formats})
     fmt_name = fmt_names[0] if len(fmt_names) == 1 else "mixed"
     bases = sorted({f.revenue_basis for f in formats})
+
+    def note(code: str, **values: Any) -> None:
+        notes.append({"code": code, **values})
+        warnings.append(note_text(notes[-1], "en"))
+
     for reason, n in sorted(dropped.items(), key=lambda kv: -kv[1]):
-        warnings.append(f"{n:,} row{'s' if n != 1 else ''} left out because {_REASON_SENTENCES.get(reason, reason)}.")
+        note("rows_left_out", n=n, reason=reason)
     if synthesised:
-        warnings.append(
-            f"{synthesised:,} row{'s have' if synthesised != 1 else ' has'} no order number; "
-            "each was counted as its own order "
-            "(numbered ~file:row), and they cannot be checked for duplicates."
-        )
+        note("no_order_number", n=synthesised)
     if guests:
-        warnings.append(f"{guests:,} guest order lines were joined to the customer account with the same email.")
+        note("guests_joined", n=guests)
     if zero_orders:
-        warnings.append(
-            f"{zero_orders:,} order{'s have' if zero_orders != 1 else ' has'} a net value of 0 "
-            "(free or fully refunded); they are kept and counted."
-        )
+        note("zero_value_orders", n=zero_orders)
     if len(cur) > 1:
-        warnings.append(
-            "The files hold several currencies ("
-            + ", ".join(c for c, _ in cur)
-            + "); amounts are added as they are, without conversion."
-        )
-    warnings.append("Revenue is the " + "; ".join(bases) + ".")
+        note("several_currencies", currencies=[c for c, _ in cur])
+    note("revenue_basis", bases=[BASIS_CODES.get(b, b) for b in bases])
     if not customers_n:
-        warnings.append("No row could be kept: check the mapping of the date, amount and customer columns.")
+        note("nothing_kept")
 
     step(1.0, "Done")
     return IngestReport(
@@ -503,6 +492,7 @@ def load_orders(
         guests_joined=guests,
         zero_value_orders=zero_orders,
         revenue_basis="; ".join(bases),
+        notes=notes,
     )
 
 

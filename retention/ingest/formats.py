@@ -53,6 +53,9 @@ REVENUE_SHOPIFY = "shopify"  # see cleaning.shopify_revenue_rule
 
 MERCHANDISE = "net merchandise value: line price x quantity after discounts and refunds, without shipping and taxes"
 TOTAL_PAID = "amount paid minus refunds, including shipping and taxes (the export has no merchandise-only amount)"
+WOO_NET_SALES = "WooCommerce net sales: after discounts and refunds, without shipping and taxes"
+# a short code of each basis, for the app to say it in the user's language (`retention.i18n`)
+BASIS_CODES = {MERCHANDISE: "merchandise", TOTAL_PAID: "total_paid", WOO_NET_SALES: "woo_net_sales"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ WOO_ANALYTICS = ExportFormat(
         "revenue": ("Net Sales",),
         "channel": ("Attribution",),
     },
-    revenue_basis="WooCommerce net sales: after discounts and refunds, without shipping and taxes",
+    revenue_basis=WOO_NET_SALES,
 )
 
 STRIPE = ExportFormat(

@@ -134,6 +134,13 @@ def test_language_switch_translates_and_formats_numbers(demo_report):
     at.switch_page("pages/data.py").run()
     _ok(at)
     assert any(t.value.endswith("Dati") for t in at.title)
+    # the ingester's notes and the ledger's reasons in Italian, counts formatted to match
+    cancelled = demo_report["dropped"]["cancelled or failed"]
+    notes = " ".join(i.value for i in at.info)
+    assert f"{format_number(cancelled, 'it')} righe escluse perché l'ordine è stato annullato" in notes
+    assert "left out" not in notes
+    ledger = at.dataframe[0].value
+    assert "annullato o pagamento fallito" in set(ledger.iloc[:, 0])
 
 
 def test_audience_builder_switches_format_and_holdout():

@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-from retention.i18n import format_date, format_money, format_number, format_percent, t
+from retention.i18n import format_date, format_money, format_number, format_percent, note_text, reason_label, t
 
 I18N = Path(__file__).resolve().parents[2] / "retention" / "i18n"
 
@@ -43,3 +43,22 @@ def test_every_key_is_translated_in_both_languages():
 def test_lookup_fills_placeholders_and_falls_back_to_the_key():
     assert t("sidebar.summary", "it", customers="12", orders="30") == "12 clienti · 30 ordini"
     assert t("no.such.key", "it") == "no.such.key"
+
+
+def test_ingest_notes_and_reasons_in_both_languages():
+    left_out = {"code": "rows_left_out", "n": 1234, "reason": "cancelled or failed"}
+    assert note_text(left_out, "en") == "1,234 rows left out because the order was cancelled or its payment failed."
+    assert note_text(left_out, "it") == (
+        "1.234 righe escluse perché l'ordine è stato annullato o il pagamento non è andato a buon fine."
+    )
+    one = {"code": "rows_left_out", "n": 1, "reason": "duplicate"}
+    assert note_text(one, "it") == (
+        "1 riga esclusa perché la stessa riga d'ordine era già stata letta (export sovrapposti)."
+    )
+    named = {"code": "columns_named", "file": "ordini.csv", "columns": [["Totale", "revenue"]]}
+    assert note_text(named, "it").startswith("ordini.csv: colonne riconosciute dal nome: 'Totale' → revenue.")
+    basis = {"code": "revenue_basis", "bases": ["merchandise", "total_paid"]}
+    assert note_text(basis, "it").startswith("Il fatturato è il valore netto della merce")
+    assert "; l'importo pagato meno i rimborsi" in note_text(basis, "it")
+    assert reason_label("missing customer identity", "it") == "cliente non identificabile"
+    assert reason_label("kept", "it") == "kept"  # not a reason: left as it is

@@ -352,3 +352,23 @@ def test_a_customer_column_of_codes_stays_the_identity(con, tmp_path):
     )
     report = load_orders(con, [p]).to_dict()
     assert report["mapping"]["customer_id"] == "Cliente" and report["customers"] == 1
+
+
+def test_every_note_of_a_messy_load_reads_in_italian(con, tmp_path):
+    # guessed columns, a row without order number, a zero-value order, two currencies, a rejected row
+    p = write(
+        tmp_path,
+        "misto.csv",
+        "Numero ordine;Data;Cliente;Totale;Valuta\n"
+        "1;05/01/24;a@x.it;10,00;EUR\n;06/01/24;b@x.it;0,00;USD\n3;07/01/24;;5,00;EUR\n",
+    )
+    from retention.i18n import note_text
+
+    r = load_orders(con, [p])
+    codes = {n["code"] for n in r.notes}
+    assert {"rows_left_out", "no_order_number", "zero_value_orders", "several_currencies", "revenue_basis"} <= codes
+    assert len(r.notes) == len(r.warnings)
+    for note in r.notes:
+        text = note_text(note, "it")
+        assert not any(k in text for k in ("note.", "reason_why.", "basis.", "{")), text
+        assert note_text(note, "en") != text

@@ -11,7 +11,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.churn import drilldown_candidates
+from retention.churn import choice_text, drilldown_candidates
 from retention.i18n import format_date, format_money, format_number, format_percent, t
 from retention.segments import (
     rfm_grid_counts,
@@ -81,7 +81,7 @@ with m[1]:
             t("churn.confidence", lang) + ": " + t(f"churn.conf_{result.confidence}", lang),
             color={"high": "green", "medium": "blue", "low": "orange"}.get(result.confidence, "gray"),
         )
-        st.write(result.reason)
+        st.write(choice_text(result.reason_values, lang) if result.reason_values else result.reason)
         for note in result.notes:
             st.caption("ℹ️ " + note)
 

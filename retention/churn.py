@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import UserInputError
+from retention.i18n import format_number, format_percent, t
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -67,6 +68,30 @@ MIN_CUSTOMERS_TO_TRAIN = 300
 MIN_PER_CLASS = 30
 MAX_TRAIN_ROWS = 200_000  # a stratified random sample above this: the fit stays within seconds at 10M lines
 TOP_SHARE = 0.2
+
+
+def choice_text(values: dict[str, object], lang: str = "en") -> str:
+    """Why the churn scorer was chosen (`ChurnResult.reason_values`), in plain words in `lang`."""
+    if values.get("code") == "too_little_history":
+        counts = ("days", "min_customers", "min_per_class", "n_train", "n_hold", "span")
+        return t("churn.reason_too_little_history", lang, **{k: format_number(values[k], lang) for k in counts})
+    others = "".join(
+        f"; {t(f'churn.scorer_{name}', lang)} {format_number(auc, lang, 3)}" for name, auc in values.get("others", [])
+    )
+    return t(
+        "churn.reason_best_scorer",
+        lang,
+        scorer=t(f"churn.scorer_{values['scorer']}", lang),
+        days=format_number(values["days"], lang),
+        auc_pct=format_percent(values["auc"], lang, 0),
+        auc=format_number(values["auc"], lang, 3),
+        others=others,
+        precision=format_percent(values["precision"], lang, 0),
+        auc_in_100=round(float(values["auc"]) * 100),
+        precision_in_100=round(float(values["precision"]) * 100),
+    )
+
+
 SCORER_LABELS = {
     "classifier": "Classifier (gradient boosting on order history)",
     "bgnbd": "BG/NBD probability of no purchase in N days",
@@ -339,7 +364,8 @@ class ChurnResult:
       precision_top20, brier, customers, churn_rate, trained_on_customers (the classifier: its
       training rows, a stratified sample of at most MAX_TRAIN_ROWS), chosen (bool); empty with too little data;
     - calibration: scorer -> reliability bins on the holdout;
-    - chosen, reason: the scorer used and why, in plain words;
+    - chosen, reason: the scorer used and why, in plain words (English); `reason_values` holds the
+      same facts for `choice_text` to say in another language;
     - thresholds: {"medium": p, "high": p}; window_days and window_source; confidence; cutoffs.
     """
 
@@ -355,6 +381,7 @@ class ChurnResult:
     cutoffs: dict[str, date] = field(default_factory=dict)
     calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    reason_values: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-friendly summary (no per-customer rows)."""
@@ -588,13 +615,15 @@ def score_churn(
         chosen = "recency_rule"
         confidence = "low"
         span = int(now["tenure_days"].max()) if len(now) else 0
-        reason = (
-            f"Not enough history to train and test a model: it needs two windows of {n} days with at least "
-            f"{MIN_CUSTOMERS_TO_TRAIN} customers and {MIN_PER_CLASS} buyers and non-buyers in each "
-            f"(this shop: {n_train} customers at the training cut-off, {n_hold} at the test cut-off, "
-            f"{span} days of orders). Each customer is scored against their own buying rhythm instead; "
-            "treat the figures as rough."
-        )
+        reason_values: dict[str, object] = {
+            "code": "too_little_history",
+            "days": n,
+            "min_customers": MIN_CUSTOMERS_TO_TRAIN,
+            "min_per_class": MIN_PER_CLASS,
+            "n_train": n_train,
+            "n_hold": n_hold,
+            "span": span,
+        }
         prob = cadence_churn_probability(
             now["recency_days"], now["expected_gap_days"], now["orders"], window_days=n, repeat_share=repeat_share_now
         )
@@ -604,15 +633,14 @@ def score_churn(
         ).reset_index(drop=True)
         best = leaderboard.iloc[0]
         chosen = str(best["scorer"])
-        others = leaderboard.iloc[1:]
-        comparison = "; ".join(f"{r.label.split(' (')[0]} {r.roc_auc:.3f}" for r in others.itertuples())
-        reason = (
-            f"{SCORER_LABELS[chosen]} ranks customers best on the most recent {n} days it had not seen: "
-            f"picking the riskiest customer of a random pair of a buyer and a non-buyer, it is right "
-            f"{best['roc_auc']:.0%} of the time (ROC AUC {best['roc_auc']:.3f}"
-            + (f"; {comparison}" if comparison else "")
-            + f"). Of the 20% it flags riskiest, {best['precision_top20']:.0%} did not order."
-        )
+        reason_values = {
+            "code": "best_scorer",
+            "scorer": chosen,
+            "days": n,
+            "auc": float(best["roc_auc"]),
+            "precision": float(best["precision_top20"]),
+            "others": [[str(r.scorer), float(r.roc_auc)] for r in leaderboard.iloc[1:].itertuples()],
+        }
         auc = float(best["roc_auc"])
         confidence = "high" if auc >= 0.75 and n_hold >= 2000 else "medium"
         if chosen in ("classifier", "bgnbd") and use_bgnbd:
@@ -635,7 +663,8 @@ def score_churn(
         scores=scores,
         leaderboard=leaderboard,
         chosen=chosen,
-        reason=reason,
+        reason=choice_text(reason_values, "en"),
+        reason_values=reason_values,
         thresholds=thr,
         window_days=n,
         window_source=choice.source,

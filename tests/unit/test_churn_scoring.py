@@ -188,3 +188,23 @@ def test_risk_share_verdict_uses_the_shared_benchmark_band():
     assert judge_churn_risk(customers.assign(churn_risk=["high", "high", "low", "low", "low", "low"]))["level"] == (
         "below"
     )
+
+
+def test_the_choice_of_scorer_is_explained_in_both_languages():
+    from retention.churn import choice_text
+
+    values = {"code": "best_scorer", "scorer": "bgnbd", "days": 334, "auc": 0.641, "precision": 0.88,
+              "others": [["recency_rule", 0.62]]}  # fmt: skip
+    assert choice_text(values, "en") == (
+        "BG/NBD model ranks customers best on the most recent 334 days it had not seen: picking the riskiest "
+        "customer of a random pair of a buyer and a non-buyer, it is right 64% of the time (ROC AUC 0.641; "
+        "Recency rule 0.620). Of the 20% it flags riskiest, 88% did not order."
+    )
+    italian = choice_text(values, "it")
+    assert "quello giusto 64 volte su 100 (ROC AUC 0,641; Regola di recenza 0,620)" in italian
+    assert "88 su 100 non hanno ordinato" in italian
+    short = {"code": "too_little_history", "days": 90, "min_customers": 200, "min_per_class": 20,
+             "n_train": 1234, "n_hold": 50, "span": 400}  # fmt: skip
+    assert "(questo negozio: 1.234 clienti alla data di addestramento, 50 alla data di verifica" in choice_text(
+        short, "it"
+    )

@@ -1,6 +1,7 @@
 """CLV benchmark: our BG/NBD + Gamma-Gamma against `lifetimes` 0.11.3 on the same customers.
 
     python -m benchmarks.bench_clv [--lines 1000000] [--repeats 3] [--no-lifetimes] [--no-cli]
+                                   [--cli-repeats 3] [--cli-file /tmp/10m.csv]
 
 Orders come from retention.simulate (about 5.5 order lines per customer, so 10M lines are about
 1.8M customers) and go straight into a DuckDB `orders` table. Measured in one run:
@@ -11,9 +12,12 @@ Orders come from retention.simulate (about 5.5 order lines per customer, so 10M 
   lifetimes' conditional_probability_alive, conditional_expected_number_of_purchases_up_to_time,
   GammaGammaFitter.conditional_expected_average_profit and customer_lifetime_value (same 12
   months, same monthly discount rate);
-- value table: `customer_value_table` on the loaded table (SQL + fit + scoring);
-- CLI: `retention customers FILE` on the orders written as CSV, in a fresh process, with its peak
-  resident memory (ingest, churn and segments included: the whole command).
+- value table: `customer_value_table` on the loaded table (SQL + fit + scoring), the app's path;
+- the command's path: `customer_summary_rows` (summary SQL to Arrow) and `customer_values`;
+- CLI: `retention customers FILE` on the orders written as CSV (and on each `--cli-file`), in a
+  fresh process, with its peak resident memory, and `retention quality FILE` beside it: the
+  ingest's share (start-up, reading, cleaning). Since the third round the command prints the value
+  columns; `--segments` adds contacts, RFM, lifecycle and churn (the former whole command).
 
 `lifetimes` is a benchmark extra only (pyproject `bench`), never imported by the library.
 
@@ -121,12 +125,13 @@ def fit_ours(summary: pd.DataFrame) -> BetaGeoModel:
     return BetaGeoModel().fit(triples)
 
 
-def run_cli(path: Path) -> tuple[float, float, int]:
-    """`retention customers PATH` in a fresh process: seconds, peak RSS (GB), exit status."""
+def run_cli(path: Path, *extra: str, command: str = "customers") -> tuple[float, float, int]:
+    """`retention COMMAND PATH [extra]` in a fresh process: seconds, peak RSS (GB), exit status."""
+    argv = [command, str(path), *extra]
     code = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
-        f"p = subprocess.run([sys.executable, '-m', 'retention.cli', 'customers', {str(path)!r}],"
+        f"p = subprocess.run([sys.executable, '-m', 'retention.cli', *{argv!r}],"
         " stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
         "dt = time.perf_counter() - t\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
@@ -143,12 +148,29 @@ def run_cli(path: Path) -> tuple[float, float, int]:
     return float(seconds), int(rss_kb) / 1024**2, int(status)
 
 
+def cli_rows(path: Path, repeats: int, label: str) -> list[tuple[str, float, float | None, str]]:
+    """Medians of `repeats` fresh-process runs: `retention customers PATH` and its ingest alone
+    (`retention quality PATH`: start-up, reading and cleaning the files, the JSON report)."""
+    rows = []
+    for command, name in (("customers", "`retention customers FILE` (whole command)"), ("quality", "ingest alone")):
+        runs = [run_cli(path, command=command) for _ in range(repeats)]
+        seconds = statistics.median(r[0] for r in runs)
+        peak = statistics.median(r[1] for r in runs)
+        status = max(r[2] for r in runs)
+        rows.append((f"{name}, {label}", seconds, None, f"peak RSS {peak:.2f} GB, exit {status}, {repeats} run(s)"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-lifetimes", action="store_true", help="skip the lifetimes baseline")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole `retention customers` run")
+    parser.add_argument("--cli-repeats", type=int, default=1, help="fresh-process runs of the command (median)")
+    parser.add_argument(
+        "--cli-file", type=Path, action="append", default=[], help="also time the command on this order file"
+    )
     args = parser.parse_args(argv)
 
     con = connect()
@@ -168,11 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         args.repeats,
     )
     t_table, table = timed(lambda: clv.customer_value_table(con, horizon_months=HORIZON_MONTHS), args.repeats)
+    t_rows, summary_rows = timed(lambda: clv.customer_summary_rows(con), args.repeats)
+    t_values, _values = timed(
+        lambda: clv.customer_values(summary_rows, horizon_months=HORIZON_MONTHS, annual_discount_rate=ANNUAL_DISCOUNT),
+        args.repeats,
+    )
     rows: list[tuple[str, float, float | None, str]] = [
         ("customer summary SQL (with contacts)", t_summary, None, ""),
         ("BG/NBD fit (triples + fit)", t_fit, None, ""),
         ("score every customer (P(alive), E[Y], spend, CLV 12m)", t_score, None, ""),
         ("customer_value_table (SQL + fits + scores)", t_table, None, f"{len(table):,} rows"),
+        ("customer summary SQL (Arrow, no contacts: the command's)", t_rows, None, ""),
+        ("customer_values (triples, fits, scores on the Arrow rows)", t_values, None, ""),
     ]
 
     if not args.no_lifetimes:
@@ -220,10 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                 + str(path).replace("'", "''")
                 + "' (HEADER, DELIMITER ',')"
             )
-            seconds, peak_gb, status = run_cli(path)
-        rows.append(
-            ("`retention customers FILE` (whole command)", seconds, None, f"peak RSS {peak_gb:.2f} GB, exit {status}")
-        )
+            rows += cli_rows(path, args.cli_repeats, "simulated file")
+    for extra in args.cli_file:
+        rows += cli_rows(extra, args.cli_repeats, extra.name)
 
     print(f"\nCLV benchmark: {lines:,} order lines, {len(summary):,} customers, 2 cores; medians in seconds\n")
     print("| step | ours (s) | lifetimes (s) | ratio | note |\n|---|---:|---:|---:|---|")

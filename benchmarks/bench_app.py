@@ -10,7 +10,8 @@ Measures, with Debian's Chromium driven by Playwright against `streamlit run das
   Cohorts (computed);
 and, in the same run, the baseline: the library alone on the same file (load_orders, then
 filter_options + compute_kpis + what_if), i.e. what the app cannot go below.
-Files come from `benchmarks/generate.py` (Shopify format) and are kept in benchmarks/data/.
+Files come from `benchmarks/generate.py` (Shopify format unless `--format` says otherwise: a
+Shopify export has one row per line item and is the slowest to read) and are kept in benchmarks/data/.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ GOAL_OVERVIEW_S = 5.0
 GOAL_SWITCH_S = 0.5
 
 
-def _data_file(lines: int) -> Path:
-    path = ROOT / "benchmarks" / "data" / f"app_shopify_{lines}.csv"
+def _data_file(lines: int, fmt: str = "shopify") -> Path:
+    path = ROOT / "benchmarks" / "data" / f"app_{fmt}_{lines}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "benchmarks.generate", "--lines", str(lines), "--format", "shopify",
+        subprocess.run([sys.executable, "-m", "benchmarks.generate", "--lines", str(lines), "--format", fmt,
                         "-o", str(path)], cwd=ROOT, check=True)
     return path
 
@@ -137,8 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1, help="browser sessions measured (median reported)")
+    parser.add_argument("--format", default="shopify", help="export format of the generated file (benchmarks.generate)")
     args = parser.parse_args(argv)
-    path = _data_file(args.lines)
+    path = _data_file(args.lines, args.format)
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.0f} MB, {args.lines:,} lines", flush=True)
 
     lib, customers = measure_library(path)

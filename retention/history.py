@@ -36,10 +36,31 @@ def order_history(con, table: str = "orders", *, with_customer_id: bool = False)
         return existing[0]
     # The creation time in the name orders the cache for eviction without any state outside DuckDB.
     name = f"{prefix}{time.time_ns()}"
-    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
+    _build(con, table, name, with_customer_id=with_customer_id)
     for old in sorted(_cached(con), key=lambda n: int(n.rsplit("_", 1)[1]), reverse=True)[MAX_CACHED:]:
         con.execute(q.drop_table_sql(old))
     return name
+
+
+def _build(con, table: str, name: str, *, with_customer_id: bool) -> None:
+    """Build the history in its fast form, then rebuild exactly the customers with a tie in time.
+
+    The fast form sorts each customer's orders by time on integer keys; only customers with two
+    orders at the same moment need the order_id tie-break, so only they go through the exact (string
+    keyed) form. Exports with dates but no times have many such customers: they cost more, never
+    give other numbers.
+    """
+    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
+    tied_rows = fetch_one(con, q.count_tied_sql(name))
+    if not tied_rows or not tied_rows[0]:
+        return
+    tied = f"_retention_tied_{time.time_ns()}"  # outside PREFIX: never taken for a cached history
+    con.execute(q.tied_customers_sql(name, tied))
+    try:
+        con.execute(q.delete_tied_sql(name, tied))
+        con.execute(q.insert_exact_sql(table, name, tied, with_customer_id=with_customer_id))
+    finally:
+        con.execute(q.drop_table_sql(tied))
 
 
 def clear_history_cache(con) -> None:

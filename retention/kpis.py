@@ -66,6 +66,33 @@ def _retention_series(activity: pd.DataFrame, period: str, as_of: date) -> list[
     return series
 
 
+def _summary(con, history: str, as_of: date, windows: list[int]) -> dict:
+    """The totals of the history up to as_of from summary_sql's rows (one per order number 1..5+):
+    customers, orders, revenue (net), repeat_customers, days_<a>_<b> / n_<a>_<b> (median gap and
+    customers with that order), observed_<i> / repurchased_<i> per repurchase window."""
+    params: dict = {"as_of": as_of}
+    params.update({f"w{i}": w for i, w in enumerate(windows)})
+    rows = fetch_df(con, q.summary_sql(history, windows), params)
+    by_n = {int(r["n"]): r for _, r in rows.iterrows()}
+
+    def count(n: int, col: str = "orders") -> int:
+        return int(by_n[n][col]) if n in by_n else 0
+
+    s: dict = {
+        "customers": count(1),
+        "orders": int(rows["orders"].sum()) if len(rows) else 0,
+        "revenue": float(rows["total_revenue"].iloc[0]) if len(rows) else None,
+        "repeat_customers": count(2),
+    }
+    for n, name in ((2, "1_2"), (3, "2_3"), (4, "3_4")):
+        s[f"days_{name}"] = by_n[n]["gap_days"] if n in by_n else None
+        s[f"n_{name}"] = count(n)
+    for i, _w in enumerate(windows):
+        s[f"observed_{i}"] = count(1, f"window_{i}")
+        s[f"repurchased_{i}"] = count(2, f"window_{i}")
+    return s
+
+
 def _month_key(value) -> int:
     try:
         ts = pd.Timestamp(str(value)[:7] + "-01") if isinstance(value, str) else pd.Timestamp(value)
@@ -181,11 +208,9 @@ def compute_kpis(
         return out
 
     history = order_history(con, table)
-    params: dict = {"as_of": as_of}
-    params.update({f"w{i}": w for i, w in enumerate(windows)})
-    s = fetch_df(con, q.summary_sql(history, windows), params).iloc[0]
+    s = _summary(con, history, as_of, windows)
     series = _retention_series(fetch_df(con, q.activity_sql(history, period), {"as_of": as_of}), period, as_of)
-    n_customers = int(s["customers"]) if not pd.isna(s["customers"]) else 0
+    n_customers = s["customers"]
     hist_clv = _ratio(s["revenue"], n_customers) if n_customers else None
     clv_cac = _clv_cac(con, history, as_of, cac=cac, marketing_spend=marketing_spend, clv=clv, hist_clv=hist_clv)
 
@@ -349,7 +374,7 @@ def what_if(
     history = order_history(con, table)
     monthly = fetch_df(con, q.activity_sql(history, "month"), {"as_of": as_of})
     first_year = fetch_df(con, q.first_year_repeat_sql(history), {"as_of": as_of}).iloc[0]
-    totals = fetch_df(con, q.summary_sql(history, []), {"as_of": as_of}).iloc[0]
+    totals = _summary(con, history, as_of, [])
     series = pd.DataFrame(_retention_series(monthly, "month", as_of))
 
     last_complete = period_key(as_of, "month") - (0 if is_complete(period_key(as_of, "month"), "month", as_of) else 1)

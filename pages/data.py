@@ -9,7 +9,16 @@ import streamlit as st
 
 import app_state
 import app_ui
-from retention.i18n import format_date, format_money, format_number, note_text, reason_label, t
+from retention.i18n import (
+    field_meaning,
+    format_date,
+    format_money,
+    format_number,
+    how_text,
+    note_text,
+    reason_label,
+    t,
+)
 from retention.ingest import ledger_balances, ledger_table
 from retention.schema import FIELDS, REJECTED_TABLE
 from retention.sql.session import read_table
@@ -147,6 +156,7 @@ with tab_mapping:
         files_seen = inspection.files if inspection is not None else []
         columns = sorted({str(col) for f in files_seen for col in f.columns} | {str(v) for v in mapping.values() if v})
         how = files_seen[0].how if files_seen else {}
+        how_notes = files_seen[0].how_notes if files_seen else {}
         confidence = files_seen[0].confidence if files_seen else {}
         if rep.get("guessed"):
             st.warning("🤔 " + t("data.guessed", lang, fields=", ".join(rep["guessed"])))
@@ -156,10 +166,11 @@ with tab_mapping:
                 "field": list(MAPPABLE),
                 "required": [bool(described[n].required) if n in described else False for n in MAPPABLE],
                 "column": [mapping.get(n) for n in MAPPABLE],
-                "how": [how.get(n, "") for n in MAPPABLE],
+                "how": [how_text(how_notes[n], lang) if n in how_notes else how.get(n, "") for n in MAPPABLE],
                 "confidence": [confidence.get(n) for n in MAPPABLE],
                 "meaning": [
-                    described[n].description if n in described else t("data.helper_field", lang) for n in MAPPABLE
+                    field_meaning(n, lang, described[n].description) if n in described else t("data.helper_field", lang)
+                    for n in MAPPABLE
                 ],
             }
         )

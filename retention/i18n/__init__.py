@@ -132,6 +132,18 @@ def note_text(note: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     return t(key, lang, **values)
 
 
+def how_text(note: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
+    """How a column was matched to a field (`MappingGuess.how_notes`), in `lang`; fields keep the
+    names the mapping editor shows (`order_date`)."""
+    values = {k: v for k, v in note.items() if k != "code"}
+    return t(f"how.{note.get('code', '')}", lang, **values)
+
+
+def field_meaning(name: str, lang: str = DEFAULT_LANGUAGE, default: str = "") -> str:
+    """What a canonical order field holds (`retention.schema.FIELDS`), in `lang`."""
+    return _text_or(f"field.{name}", lang, default)
+
+
 def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
     """Plotly's `separators` layout value: decimal mark then thousands mark."""
     return ",." if lang == "it" else ".,"
@@ -142,7 +154,9 @@ __all__ = [
     "format_date",
     "format_money",
     "format_number",
+    "field_meaning",
     "format_percent",
+    "how_text",
     "note_text",
     "plotly_separators",
     "reason_label",

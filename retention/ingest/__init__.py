@@ -77,6 +77,7 @@ class FileInspection:
     delimiter: str
     has_header: bool
     encoding: str
+    how_notes: dict[str, dict[str, str]] = field(default_factory=dict)  # `how` as data: `retention.i18n.how_text`
 
     @property
     def guessed(self) -> list[str]:
@@ -170,6 +171,7 @@ def inspect_files(files, *, mapping: dict[str, str] | None = None) -> Inspection
                 mapping=dict(guess.mapping),
                 confidence=dict(guess.confidence),
                 how=dict(guess.how),
+                how_notes=dict(guess.how_notes),
                 delimiter=pf.delimiter,
                 has_header=pf.has_header,
                 encoding=pf.encoding,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retention.errors import UserInputError
+from retention.i18n import how_text
 from retention.ingest.formats import GENERIC, HELPER_FIELDS, ExportFormat
 from retention.schema import FIELD_NAMES
 
@@ -227,6 +228,18 @@ class MappingGuess:
     mapping: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)
+    # `how` as data ({"code": ..., values}) for the app to say in the user's language (`how.<code>`)
+    how_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def found(self, fld: str, source: str, confidence: float, code: str, **values: str) -> None:
+        """Map `fld` to the column `source`, saying how it was found (`retention.i18n` key `how.<code>`)."""
+        self.mapping[fld], self.confidence[fld] = source, confidence
+        self.how_notes[fld] = {"code": code, **values}
+        self.how[fld] = how_text(self.how_notes[fld], "en")
+
+    def forget(self, fld: str) -> None:
+        for d in (self.mapping, self.confidence, self.how, self.how_notes):
+            d.pop(fld, None)
 
     @property
     def guessed(self) -> list[str]:
@@ -250,8 +263,7 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
         for cand in candidates:
             if cand.lower() in lower and (fld in SHARES_COLUMN or lower[cand.lower()] not in used):
                 col = lower[cand.lower()]
-                guess.mapping[fld], guess.confidence[fld] = col, 1.0
-                guess.how[fld] = f"{fmt.label} column"
+                guess.found(fld, col, 1.0, "format_column", label=fmt.label)
                 if fld not in SHARES_COLUMN:
                     used.add(col)
                 break
@@ -267,8 +279,7 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
         for syn in syns:
             hit = next((c for c in columns if c not in used and norm[c] == syn), None)
             if hit:
-                guess.mapping[fld], guess.confidence[fld] = hit, 0.8
-                guess.how[fld] = f"header {hit!r} reads as {fld}"
+                guess.found(fld, hit, 0.8, "header_reads_as", header=hit, field=fld)
                 used.add(hit)
                 break
     # a synonym as whole words inside a longer header ("Data ordine (UTC)", "Totale EUR")
@@ -280,8 +291,7 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
                 continue
             hit = next((c for c in columns if c not in used and re.search(rf"\b{re.escape(syn)}\b", norm[c])), None)
             if hit:
-                guess.mapping[fld], guess.confidence[fld] = hit, 0.5
-                guess.how[fld] = f"header {hit!r} contains {syn!r}"
+                guess.found(fld, hit, 0.5, "header_contains", header=hit, word=syn)
                 used.add(hit)
                 break
     # values: what still has no column
@@ -295,8 +305,7 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
             default=None,
         )
         if best is not None and _share(cols_values[best], pattern) >= need:
-            guess.mapping[fld], guess.confidence[fld] = best, 0.4
-            guess.how[fld] = f"values of {best!r} look like {fld.replace('_', ' ')}s"
+            guess.found(fld, best, 0.4, "values_look_like", column=best, field=fld)
             used.add(best)
     # A "Cliente"/"Customer" column holding people's names is no identity: two Mario Rossi are two
     # customers, and one customer may type their name two ways. With an e-mail or phone to go by,
@@ -308,10 +317,9 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
         and ("email" in guess.mapping or "phone" in guess.mapping)
         and _share(cols_values.get(cid, []), _PERSON_NAME) >= 0.8
     ):
-        del guess.mapping["customer_id"], guess.confidence["customer_id"], guess.how["customer_id"]
+        guess.forget("customer_id")
         if "full_name" not in guess.mapping:
-            guess.mapping["full_name"], guess.confidence["full_name"] = cid, 0.5
-            guess.how["full_name"] = f"values of {cid!r} are people's names, so the e-mail or phone tells who bought"
+            guess.found("full_name", cid, 0.5, "peoples_names", column=cid)
     return guess
 
 
@@ -352,10 +360,8 @@ def apply_user_mapping(guess: MappingGuess, columns: list[str], user: dict[str, 
             continue
         for other, c in list(guess.mapping.items()):
             if c == col and other != fld and other not in user and SHARES_COLUMN.isdisjoint({fld, other}):
-                del guess.mapping[other]
-                guess.confidence.pop(other, None)
-        guess.mapping[fld], guess.confidence[fld] = col, 1.0
-        guess.how[fld] = "set by you"
+                guess.forget(other)
+        guess.found(fld, col, 1.0, "set_by_you")
     return missing
 
 

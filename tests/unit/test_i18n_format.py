@@ -62,3 +62,17 @@ def test_ingest_notes_and_reasons_in_both_languages():
     assert "; l'importo pagato meno i rimborsi" in note_text(basis, "it")
     assert reason_label("missing customer identity", "it") == "cliente non identificabile"
     assert reason_label("kept", "it") == "kept"  # not a reason: left as it is
+
+
+def test_how_a_column_was_found_and_what_a_field_means_in_italian(tmp_path):
+    from retention.i18n import field_meaning, how_text
+    from retention.ingest import inspect_files
+
+    p = tmp_path / "ordini.csv"
+    p.write_text("Numero ordine;Data ordine;Cliente;Totale EUR\n1;05/01/2024;a@x.it;10,00\n", encoding="utf-8")
+    seen = inspect_files([p]).files[0]
+    assert seen.how["order_date"] == "header 'Data ordine' reads as order_date"
+    assert how_text(seen.how_notes["order_date"], "it") == "l'intestazione 'Data ordine' indica order_date"
+    assert how_text(seen.how_notes["revenue"], "it") == "l'intestazione 'Totale EUR' contiene 'totale'"
+    assert field_meaning("zip", "it") == "CAP, come testo (gli zeri iniziali restano)"
+    assert field_meaning("no_such_field", "it", "as it is") == "as it is"

@@ -21,29 +21,46 @@ Orders come from retention.simulate (about 5.5 order lines per customer, so 10M 
 
 `lifetimes` is a benchmark extra only (pyproject `bench`), never imported by the library.
 
-Measured 2026-11-23 at 10,000,000 lines (1,801,766 customers, 619,671 distinct triples) on the
-shared 2-core machine while other 10M benchmarks ran (load average 4-8), medians of 3 (fit of 5):
+History at 10,000,000 lines (1.8M customers; medians; the shared 2-core machine was busy, runs
+vary up to 2x):
+- first round: summary SQL with contacts 22.6 s; BG/NBD fit 1.36 s vs lifetimes 41.9 s (31x);
+  scoring 0.70 s vs 28.6 s (41x); `retention customers FILE` 318 s, peak RSS 4.38 GB.
+- second round (one SQL pass for contacts, CSV by DuckDB's COPY, order rows grouped once for
+  churn/RFM, classifier on a 200k sample): fit 0.80 s vs 23.0 s (29x, params equal to 3.3e-07);
+  scoring 0.45 s vs 21.1 s (46x); whole command 76.5 s, 5.37 GB; on the generic 10M-line file
+  (2,535,310 customers) 84.6 s and 6.22 GB.
+
+Third round, 2026-11-23: `retention customers` prints the value columns by default (the issue's
+contract plus expected_spend_per_order); contacts, RFM, lifecycle and churn moved behind
+`--segments`. The value path keeps ids and dates in Arrow (turning 2.5M ids into Python strings
+took 2 s), drops the order lines once the summary is read (0.4 GB), and sorts and writes the CSV in
+DuckDB; its cells are byte-identical to the value columns of `--segments` (checked on the generic
+10M file, 2,535,311 lines of CSV). This run (`--repeats 1 --cli-repeats 1`, 1,801,701 customers,
+752,510 distinct triples):
 
 | step | ours (s) | lifetimes (s) | ratio |
 |---|---:|---:|---:|
-| customer summary SQL (with contacts) | 22.60 | - | - |
-| BG/NBD fit (triples + fit); params equal to 5.8e-07 relative | 1.36 | 41.87 | 31x |
-| score every customer (P(alive), E[Y], spend, CLV 12m) | 0.70 | 28.64 | 41x |
-| customer_value_table (SQL + fits + scores), peak RSS 2.7 GB alone | 22.68 | - | - |
-| `retention customers FILE` (ingest, churn, segments, CSV), peak RSS 4.38 GB | 318.16 | - | - |
+| customer summary SQL (with contacts: the app's and `--segments`) | 14.39 | - | - |
+| BG/NBD fit (triples + fit); params equal to 3.3e-07 relative | 1.00 | 24.18 | 24x |
+| score every customer (P(alive), E[Y], spend, CLV 12m) | 0.31 | 21.13 | 68x |
+| customer_value_table (SQL + fits + scores) | 19.46 | - | - |
+| customer summary SQL (Arrow, no contacts: the command's) | 2.07 | - | - |
+| customer_values (triples, fits, scores on the Arrow rows) | 1.62 | - | - |
+| `retention customers FILE`, peak RSS 1.98 GB | 17.48 | - | - |
+| ingest alone (`retention quality FILE`), peak RSS 1.56 GB | 10.77 | - | - |
 
-Second round, 2026-11-23, 10,000,000 lines (1,801,701 customers, 752,510 distinct triples), one
-repeat (fit of 5), under the shared benchmark lock: summary SQL 10.62 s (contacts in one pass with a
-(timestamp, file, row) tie-breaker); BG/NBD fit 0.80 s against lifetimes 23.01 s (29x, params equal
-to 3.3e-07 relative); scoring 0.45 s against 21.12 s (46x, with the quadrature fallback that keeps
-E[Y] >= 0); customer_value_table 16.42 s; whole `retention customers FILE` 76.45 s, peak RSS 5.37 GB
-(ingest of the 10M lines alone peaks at about 2.9 GB: see bench_ingest). What changed: CSV by
-DuckDB's COPY, order rows grouped once for summary/churn/RFM, churn features without windows and
-the BG/NBD per cut-off from the same rows, classifier on a stratified sample of at most 200k.
-On the generated 10M-line generic file (`benchmarks.generate --format generic`, 2,535,310
-customers), `/usr/bin/time -v retention customers`: 158.8 s and 5.59 GB before this round, 84.6 s
-and 6.22 GB after it (same CSV cells). Not reached: the 15 s and 2.5 GB goals (ingest alone takes
-about 16 s and peaks near 2.9 GB).
+`/usr/bin/time -v retention customers FILE` in a fresh process, under the benchmark lock:
+- simulated file above (1.2 GB, 21 columns): 18.7 / 20.1 / 21.6 / 23.1 / 25.2 / 27.6 s, median
+  22.3 s (this run's 17.5 s is the calmest), peak RSS 2.23-2.35 GB; the ingest alone
+  (`retention quality`) 11.8-19.5 s, median 13.4 s, 1.63 GB.
+- generic 10M-line file (`benchmarks.generate --format generic`, 2,535,310 customers): 17.2 /
+  17.2 / 20.8 s, peak 2.07-2.28 GB (was 84.6 s and 6.22 GB); ingest alone 8.5 / 11.0 / 14.6 s.
+- phases in one process (generic / simulated), calm runs: start-up and imports 1.0 / 0.8 s,
+  ingest 8.9 / 10.9 s, summary SQL to Arrow 3.1-3.6 / 2.3-2.9 s, triples + fits + scores
+  2.6-2.8 / 2.3-2.7 s, sort + CSV 2.7-3.6 / 2.2-2.5 s (formatting 7 doubles per row is 2/3 of it).
+- `--segments` (the former whole command) on the generic file: 96.8 s, 5.40 GB.
+Not reached: 15 s. Peak memory is under 2.5 GB. What is left is ingest (about 9-11 s of the 17-22)
+plus about 8 s of summary, fit and CSV, all CPU-bound on the two cores.
 """
 
 from __future__ import annotations

@@ -153,9 +153,16 @@ def _cmd_customers(args: argparse.Namespace) -> str:
             write_customer_values_csv(con, table, path)
         del table
         sys.stdout.flush()
-        with open(path, "rb") as src:
-            shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
-        sys.stdout.buffer.flush()
+        try:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): nothing wrong with the input. Point stdout at
+            # /dev/null so the flush at exit does not raise again (Python's documented recipe).
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return ""
 
 

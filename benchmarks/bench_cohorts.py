@@ -27,7 +27,7 @@ median of 3 (single runs vary up to 2x with the other load: every run is printed
   (2.70-3.53), 8.0x, per pair 9.0x 7.7x 9.6x; warm 0.66 s (41.4x); compute_kpis cold 2.89 s
   (2.67-3.42), warm 0.58 s; history build with its digest scan 2.57 s.
   Same-process A/B against the second-round build, alternating, 5 runs each: 2.66 -> 2.44 s wall,
-  5.1 -> 4.8 CPU-s; KPI summary query 0.32 -> 0.15 s; warm KPI set 0.72 -> 0.58 s.
+  5.1 -> 4.8 CPU-s; KPI summary query 0.28-0.32 -> 0.15 s; warm KPI set 0.72 -> 0.58 s.
 Where the cold KPI time goes now (CPU seconds summed over both threads, EXPLAIN ANALYZE / json
 profile at 10M lines): line scan and string compression 0.46, the (customer_id, order_id)
 aggregation 1.4, the window pass 2.0 (sort 1.0, lag 0.3, lead 0.25, first_value 0.1), writing the

@@ -21,7 +21,7 @@ def summary_sql(history: str, windows: list[int]) -> str:  # binds $as_of
     first order is at least w days before $as_of and that came at most w days after it. For n = 1
     (0 days after) that is the customers observed at least w days; for n = 2 those of them whose 2nd
     order came within w days. Grouping by n evaluates each window test once per order instead of
-    once per KPI (measured 0.32 -> 0.24 s at 5M orders)."""
+    once per KPI (measured 0.28-0.32 -> 0.15 s at 5M orders)."""
     parts = [
         f"CAST(sum(CASE WHEN age_days >= $w{i} AND after_first_days <= $w{i} THEN 1 ELSE 0 END) AS BIGINT) "
         f"AS window_{i}"

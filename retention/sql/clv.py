@@ -7,6 +7,7 @@ days between DATEs. Money is summed as DECIMAL and turned into DOUBLE once, at t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
@@ -175,27 +176,48 @@ def query_holdout_activity(con, *, calibration_end: date, observation_end: date,
     )
 
 
+# Decimal places of the customer table's numbers in CSV: money in cents, probabilities and expected
+# counts to 6 places. Written as DECIMAL, whose text DuckDB makes from an integer: at 2.5M customers
+# the CSV took 0.85 s instead of 2.3 s with the shortest round-trip text of every double.
+CSV_DECIMALS = {
+    "revenue": 2,
+    "monetary_value": 2,
+    "expected_spend_per_order": 2,
+    "predicted_clv": 2,
+    "historical_clv": 2,
+    "p_alive": 6,
+    "expected_purchases": 6,
+    "churn_probability": 6,
+}
+
+
+def _csv_cell_sql(column: str, dates: Sequence[str] = ()) -> str:
+    """A column as written to CSV: dates as YYYY-MM-DD, CSV_DECIMALS numbers rounded (NaN empty)."""
+    c = quote_ident(column)
+    if column in dates:
+        return f"CAST({c} AS DATE) AS {c}"
+    if column in CSV_DECIMALS:
+        return f"TRY_CAST({c} AS DECIMAL(18, {int(CSV_DECIMALS[column])})) AS {c}"
+    return c
+
+
 def write_frame_csv(con, frame: pd.DataFrame | pa.Table, path: str, *, date_columns: tuple[str, ...] = ()) -> None:
     """Write `frame` (pandas or Arrow) as a UTF-8 CSV with a header to `path`, through DuckDB's parallel writer.
 
     pandas' `to_csv` took 37 s for 1.8M customers; DuckDB writes the same rows in a few seconds.
-    Dates come out as YYYY-MM-DD, booleans as true/false, missing values as empty cells. The frame
+    Dates come out as YYYY-MM-DD, booleans as true/false, missing values as empty cells, money in
+    cents and probabilities to 6 places (CSV_DECIMALS). The frame
     is registered under a private name and unregistered afterwards; `path` is bound, not pasted.
     `date_columns` (calendar days that reach pandas as timestamps) are written as dates. pandas' NaN
     reaches DuckDB as NULL, Arrow's does not: build Arrow float columns with nulls for missing values.
     """
     name = "_frame_to_write"
     columns = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
-    dates = [c for c in date_columns if c in columns]
-    replace = (
-        " REPLACE (" + ", ".join(f"CAST({quote_ident(c)} AS DATE) AS {quote_ident(c)}" for c in dates) + ")"
-        if dates
-        else ""
-    )
+    cells = ", ".join(_csv_cell_sql(c, date_columns) for c in columns)
     con.register(name, frame)
     try:
         con.execute(
-            f"COPY (SELECT *{replace} FROM {quote_ident(name)}) TO $path (HEADER, DELIMITER ',', PRESERVE_ORDER true)",
+            f"COPY (SELECT {cells} FROM {quote_ident(name)}) TO $path (HEADER, DELIMITER ',', PRESERVE_ORDER true)",
             {"path": str(path)},
         )
     finally:
@@ -211,12 +233,14 @@ def write_customer_values_csv(con, values: pa.Table, path: str) -> None:
     at 2.5M customers). Cells as `write_frame_csv` writes them: dates YYYY-MM-DD, nulls empty.
     """
     name = "_customer_values_to_write"
-    columns = ", ".join(quote_ident(c) for c in values.column_names)
+    columns = ", ".join(_csv_cell_sql(c) for c in values.column_names)
     con.register(name, values.append_column("_row_no", pa.array(np.arange(values.num_rows, dtype=np.int64))))
     try:
         con.execute(
             f"COPY (SELECT {columns} FROM {quote_ident(name)}"
-            " ORDER BY predicted_clv DESC NULLS LAST, historical_clv DESC NULLS LAST, _row_no)"
+            # the unrounded values (qualified: the bare names are the rounded cells)
+            f" ORDER BY {quote_ident(name)}.predicted_clv DESC NULLS LAST,"
+            f" {quote_ident(name)}.historical_clv DESC NULLS LAST, _row_no)"
             " TO $path (HEADER, DELIMITER ',', PRESERVE_ORDER true)",
             {"path": str(path)},
         )

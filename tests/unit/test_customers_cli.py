@@ -55,7 +55,10 @@ def test_default_output_is_the_full_tables_value_columns_cell_for_cell(capsys):
     numbers = pd.read_csv(io.StringIO(default))
     assert numbers[CONTRACT].notna().all().all()
     assert numbers["predicted_clv"].is_monotonic_decreasing
-    np.testing.assert_allclose(numbers["historical_clv"], 0.4 * numbers["revenue"])
+    np.testing.assert_allclose(numbers["historical_clv"], 0.4 * numbers["revenue"], atol=0.005)
+    # money in cents, probabilities and expected purchases to 6 places
+    cells = fast.iloc[0]
+    assert len(cells["predicted_clv"].split(".")[1]) == 2 and len(cells["p_alive"].split(".")[1]) == 6
 
 
 def test_segments_adds_contacts_segments_and_churn(capsys):
@@ -112,14 +115,14 @@ def test_a_shop_too_small_to_fit_by_hand(capsys, tmp_path):
     assert lines[0] == DEFAULT_HEADER
     # No predicted CLV: ordered by historical value; the id with a comma is quoted.
     assert lines[1:] == [
-        '"Rossi, Mario",1,100.0,2024-01-21,2024-01-21,0,0,10,0.0,,,,,50.0',
-        "A,2,35.0,2024-01-01,2024-01-11,1,10,30,20.0,,,,,17.5",
-        "B,2,10.0,2024-01-31,2024-01-31,0,0,0,0.0,,,,,5.0",
+        '"Rossi, Mario",1,100.00,2024-01-21,2024-01-21,0,0,10,0.00,,,,,50.00',
+        "A,2,35.00,2024-01-01,2024-01-11,1,10,30,20.00,,,,,17.50",
+        "B,2,10.00,2024-01-31,2024-01-31,0,0,0,0.00,,,,,5.00",
     ]
     assert (
         _run(capsys, "customers", str(path), "--margin", "0.5", "--segments")
         .splitlines()[1]
-        .startswith('"Rossi, Mario",1,100.0,2024-01-21,2024-01-21,0,0,10,0.0,')
+        .startswith('"Rossi, Mario",1,100.00,2024-01-21,2024-01-21,0,0,10,0.00,')
     )
 
 

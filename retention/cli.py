@@ -64,13 +64,19 @@ def _parse_date(text: str | None, option: str) -> date | None:
         raise UserInputError(f"{option} takes a date as YYYY-MM-DD, not {text!r}") from None
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, *, count_ids: bool = True):
     """Open a connection and ingest the files of the command into its `orders` table."""
     from retention.db import connect
     from retention.ingest import load_orders
 
     con = connect()
-    report = load_orders(con, args.files, mapping=_parse_map(args.map), rejected_path=getattr(args, "rejected", None))
+    report = load_orders(
+        con,
+        args.files,
+        mapping=_parse_map(args.map),
+        rejected_path=getattr(args, "rejected", None),
+        count_ids=count_ids,
+    )
     return con, report
 
 
@@ -125,7 +131,8 @@ def _cmd_customers(args: argparse.Namespace) -> str:
 
     from retention.sql.clv import write_customer_values_csv, write_frame_csv
 
-    con, _report = _load(args)
+    # the report is not printed here: its distinct order and customer counts are skipped (1.4 s at 10M lines)
+    con, _report = _load(args, count_ids=False)
     options = {
         "horizon_months": args.horizon_months,
         "margin": args.margin,

@@ -168,7 +168,8 @@ def purchase_triples(summary: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
             "recency": np.asarray(u_r, dtype=np.float64),
             "T": np.asarray(u_t, dtype=np.float64),
             "weight": np.bincount(codes, minlength=len(uniques)).astype(np.float64),
-        }
+        },
+        copy=False,  # the arrays are new: no need to copy them into one block
     )
     return triples, codes
 
@@ -368,7 +369,8 @@ def customer_values(
     `fit_status` (JSON of `FitStatus.to_dict()`).
     """
     _check_value_options(horizon_months, margin, annual_discount_rate)
-    numbers = pd.DataFrame({c: rows.column(c).to_numpy() for c in _NUMERIC_SUMMARY})
+    # copy=False: one block per column as they come from Arrow (stacking them took 0.5 s at 2.5M rows)
+    numbers = pd.DataFrame({c: rows.column(c).to_numpy() for c in _NUMERIC_SUMMARY}, copy=False)
     triples, codes = purchase_triples(numbers)
     models = fit_models(numbers, model=model, triples=triples)
     scored = score_customers(

@@ -10,7 +10,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.clv import customer_value_table, fit_report
+from retention.clv import backtest_text, customer_value_table, fit_report, fit_status_text, spend_backtest_text
 from retention.cohorts import last_order_day
 from retention.errors import UserInputError
 from retention.i18n import format_date, format_money, format_number, format_percent, t
@@ -85,10 +85,11 @@ if customers.empty:
     st.stop()
 
 status = customers.attrs.get("fit_status") or {}
+fit_reason, fit_warnings = fit_status_text(status, lang)
 has_prediction = customers["predicted_clv"].notna().any()
 if not has_prediction:
-    st.warning("ℹ️ " + t("value.no_model", lang) + " " + str(status.get("reason") or ""))
-for warning in status.get("warnings") or []:
+    st.warning("ℹ️ " + t("value.no_model", lang) + " " + str(fit_reason or ""))
+for warning in fit_warnings:
     st.info(warning)
 
 hist = customers["historical_clv"].astype(float)
@@ -232,9 +233,9 @@ with tab_backtest:
                 border=True,
                 help=t("value.naive_help", lang),
             )
-            st.success("🗣️ " + bt.get("error_in_words", ""))
+            st.success("🗣️ " + backtest_text(bt, lang))
             if bt.get("spend"):
-                st.info("💶 " + bt["spend"].get("error_in_words", ""))
+                st.info("💶 " + spend_backtest_text(bt["spend"], lang))
             buckets = pd.DataFrame(bt.get("by_past_repeat_purchases") or [])
             if len(buckets):
                 frame = buckets.rename(

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from retention.errors import ModelFitError, UserInputError
+from retention.i18n import format_date, format_number, format_percent, strings, t
 from retention.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, frequency_spend_correlation
 from retention.models.bgnbd import _BetaGeoFamily
 from retention.sql import table_exists
@@ -67,6 +68,8 @@ class FitStatus:
     spend_ok: bool
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # the reasons and warnings as data ({"code": ..., values}): `fit_status_text` says them in a language
+    notes: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,7 @@ class FitStatus:
             "spend_ok": self.spend_ok,
             "reason": self.reason,
             "warnings": list(self.warnings),
+            "notes": [dict(n) for n in self.notes],
         }
 
 
@@ -186,25 +190,32 @@ def fit_models(summary: pd.DataFrame, *, model: str = "bgnbd", triples: pd.DataF
     if triples is None:
         triples, _codes = purchase_triples(summary)
     reasons: list[str] = []
+    notes: list[dict] = []
     purchase: _BetaGeoFamily | None = None
     spend: GammaGammaModel | None = None
     try:
         purchase = PURCHASE_MODELS[model]().fit(triples)
     except ModelFitError as exc:
         reasons.append(str(exc))
+        notes.append({"code": exc.code or "fit_failed", "message": str(exc), **exc.values})
     try:
         spend = GammaGammaModel().fit(summary)
     except ModelFitError as exc:
         reasons.append(str(exc))
+        notes.append({"code": exc.code or "fit_failed", "message": str(exc), **exc.values})
     corr, warning = frequency_spend_correlation(summary)
     status = FitStatus(
         purchase_ok=purchase is not None,
         spend_ok=spend is not None,
         reason="; ".join(reasons) or None,
         warnings=[warning] if warning else [],
+        notes=notes,
     )
+    if warning:
+        status.notes.append({"code": "spend_correlated", "message": warning, "corr": corr})
     if purchase is not None and purchase.penalised_:
         status.warnings.append("the purchase model needed a small penalty to converge: treat its predictions as rough")
+        status.notes.append({"code": "penalised", "message": status.warnings[-1]})
     return FittedModels(purchase=purchase, spend=spend, status=status, spend_correlation=corr)
 
 
@@ -422,12 +433,65 @@ def purchase_model_report(model: _BetaGeoFamily, summary: pd.DataFrame, *, time_
     }
 
 
-def _percent_words(predicted: float, actual: float, what: str) -> str:
+def _percent_words(predicted: float, actual: float, what: str, lang: str) -> str:
+    """'predicted 1,234.5 purchases against 1,200 actual: 2.9% over the truth' in `lang`."""
+    values = {"predicted": format_number(predicted, lang, 1), "what": t(f"value.bt_{what}", lang)}
     if actual == 0:
-        return f"predicted {predicted:,.1f} {what} where none happened"
+        return t("value.bt_none_happened", lang, **values)
     diff = (predicted - actual) / actual
-    side = "over" if diff > 0 else "under"
-    return f"predicted {predicted:,.1f} {what} against {actual:,.0f} actual: {abs(diff):.1%} {side} the truth"
+    return t(
+        "value.bt_against",
+        lang,
+        **values,
+        actual=format_number(actual, lang),
+        pct=format_percent(abs(diff), lang, 1),
+        side=t("value.bt_over" if diff > 0 else "value.bt_under", lang),
+    )
+
+
+def backtest_text(result: dict, lang: str = "en") -> str:
+    """The purchase backtest of `backtest` in plain words, in `lang`."""
+    better = result["mean_absolute_error_per_customer"] < result["naive_mean_absolute_error_per_customer"]
+    return _percent_words(result["predicted_purchases"], result["actual_purchases"], "purchases", lang) + t(
+        "value.bt_per_customer",
+        lang,
+        days=format_number(result["holdout_days"], lang),
+        date=format_date(result["calibration_end"], lang),
+        mae=format_number(result["mean_absolute_error_per_customer"], lang, 2),
+        better=t("value.bt_better" if better else "value.bt_worse", lang),
+        naive=format_number(result["naive_mean_absolute_error_per_customer"], lang, 2),
+    )
+
+
+def spend_backtest_text(spend: dict, lang: str = "en") -> str:
+    """The spend backtest (`backtest(...)["spend"]`) in plain words, in `lang`."""
+    return _percent_words(spend["predicted_revenue"], spend["actual_revenue"], "revenue", lang)
+
+
+def fit_status_text(status: dict, lang: str = "en") -> tuple[str | None, list[str]]:
+    """Why a model could not be fitted, and the warnings, of a `FitStatus.to_dict()` in `lang`.
+
+    Each note has an i18n key `value.fit_<code>`; a note without one keeps its English message.
+    """
+    notes = status.get("notes")
+    if not notes:  # a status from before notes existed
+        return status.get("reason"), list(status.get("warnings") or [])
+
+    def say(note: dict) -> str:
+        key = f"value.fit_{note.get('code')}"
+        if key not in strings("en"):
+            return str(note.get("message", ""))
+        values = {k: v for k, v in note.items() if k not in ("code", "message")}
+        for k, v in values.items():
+            if isinstance(v, float):
+                values[k] = format_number(v, lang, 2 if k == "corr" else 0)
+        if "corr" in note:
+            values["direction"] = t("value.fit_more" if note["corr"] > 0 else "value.fit_less", lang)
+        return t(key, lang, **values)
+
+    warning_codes = ("spend_correlated", "penalised")
+    reasons = [say(n) for n in notes if n.get("code") not in warning_codes]
+    return ("; ".join(reasons) or None), [say(n) for n in notes if n.get("code") in warning_codes]
 
 
 def backtest(
@@ -485,7 +549,6 @@ def backtest(
         )
     mae_model = float(np.abs(predicted - actual).mean())
     mae_naive = float(np.abs(naive - actual).mean())
-    better = "better" if mae_model < mae_naive else "worse"
     result: dict = {
         "calibration_end": calibration_end.isoformat(),
         "observation_end": observation_end.isoformat(),
@@ -497,13 +560,8 @@ def backtest(
         "mean_absolute_error_per_customer": mae_model,
         "naive_mean_absolute_error_per_customer": mae_naive,
         "by_past_repeat_purchases": rows,
-        "error_in_words": (
-            _percent_words(float(predicted.sum()), float(actual.sum()), "purchases")
-            + f" in the {holdout_days} days after {calibration_end.isoformat()}; per customer the model is off by "
-            f"{mae_model:.2f} purchases on average, {better} than assuming everyone keeps their past rate "
-            f"({mae_naive:.2f})"
-        ),
     }
+    result["error_in_words"] = backtest_text(result)
     if models.spend is not None:
         spend = models.spend.conditional_expected_spend(x, merged["monetary_value"].to_numpy(dtype=np.float64))
         predicted_revenue = float(np.nansum(predicted * spend))
@@ -512,8 +570,8 @@ def backtest(
             "actual_revenue": float(actual_revenue.sum()),
             "predicted_revenue": predicted_revenue,
             "naive_predicted_revenue": naive_revenue,
-            "error_in_words": _percent_words(predicted_revenue, float(actual_revenue.sum()), "in net revenue"),
         }
+        result["spend"]["error_in_words"] = spend_backtest_text(result["spend"])
     return result
 
 

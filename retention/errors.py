@@ -11,4 +11,13 @@ class UserInputError(ValueError):
 
 
 class ModelFitError(UserInputError):
-    """A model could not be fitted on this data; the message says why in plain words."""
+    """A model could not be fitted on this data; the message says why in plain words.
+
+    `code` and `values` say the same as data, for the app to put in the user's language
+    (`retention.clv.fit_status_text`).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values

@@ -164,7 +164,9 @@ def maximise_log_likelihood(
     raise ModelFitError(
         f"the {model_name} model could not be fitted on this data (the optimiser did not converge even "
         "with a small penalty): there may be too few repeat customers or too short a history; "
-        "use historical values only, or add more months of orders"
+        "use historical values only, or add more months of orders",
+        code="no_convergence",
+        model=model_name,
     )
 
 

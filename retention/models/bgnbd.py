@@ -74,7 +74,12 @@ class _BetaGeoFamily(CustomerModel):
             raise ModelFitError(
                 f"too few customers to fit the purchase model: {n_customers:.0f} customers, {n_repeat:.0f} "
                 f"of whom bought again (it needs at least {MIN_CUSTOMERS} and {MIN_REPEAT_CUSTOMERS}); "
-                "only historical values are shown"
+                "only historical values are shown",
+                code="too_few_customers",
+                customers=n_customers,
+                repeat=n_repeat,
+                min_customers=MIN_CUSTOMERS,
+                min_repeat=MIN_REPEAT_CUSTOMERS,
             )
         (x, t_x, T), w = distinct_rows([x, t_x, T], w)
         scale = float(T.max())  # time rescaled so the largest T is 1

@@ -59,7 +59,10 @@ class GammaGammaModel(CustomerModel):
         if n_used < MIN_REPEAT_CUSTOMERS:
             raise ModelFitError(
                 f"too few repeat customers to fit the spend model: {n_used:.0f} with a repeat purchase of "
-                f"positive value (it needs at least {MIN_REPEAT_CUSTOMERS}); only historical values are shown"
+                f"positive value (it needs at least {MIN_REPEAT_CUSTOMERS}); only historical values are shown",
+                code="too_few_spend",
+                used=n_used,
+                min_repeat=MIN_REPEAT_CUSTOMERS,
             )
         (x, m), w = distinct_rows([x[use], m[use]], w[use])
         scale = float(np.average(m, weights=w))  # money rescaled to mean 1

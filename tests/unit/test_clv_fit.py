@@ -104,3 +104,38 @@ def test_command_line_on_the_headerless_raw_file():
     report = json.loads(out.getvalue())
     check_published(report)
     assert report["backtest"]["actual_purchases"] == 1882
+
+
+def test_fit_status_and_backtest_in_words_in_both_languages():
+    from retention.clv import backtest_text, fit_status_text, spend_backtest_text
+
+    bt = {"predicted_purchases": 1936.4, "actual_purchases": 1882.0, "holdout_days": 273,
+          "calibration_end": "1997-09-30", "mean_absolute_error_per_customer": 0.61234,
+          "naive_mean_absolute_error_per_customer": 0.75}  # fmt: skip
+    # 1936.4 / 1882 - 1 = 2.89%
+    assert backtest_text(bt, "en") == (
+        "predicted 1,936.4 purchases against 1,882 actual: 2.9% over the truth in the 273 days after 30 Sep 1997; "
+        "per customer the model is off by 0.61 purchases on average, better than assuming everyone keeps their "
+        "past rate (0.75)"
+    )
+    italian = backtest_text(bt, "it")
+    assert italian.startswith("previsti 1.936,4 acquisti contro 1.882 reali: 2,9% sopra il vero nei 273 giorni dopo")
+    assert "il 30/09/1997" in italian and "0,61 acquisti, meglio che" in italian
+    assert spend_backtest_text({"predicted_revenue": 900.0, "actual_revenue": 1000.0}, "it") == (
+        "previsti 900,0 di fatturato netto contro 1.000 reali: 10,0% sotto il vero"
+    )
+    status = {
+        "reason": "too few customers ...",
+        "notes": [
+            {"code": "too_few_customers", "message": "x", "customers": 12.0, "repeat": 3.0,
+             "min_customers": 20, "min_repeat": 10},  # fmt: skip
+            {"code": "spend_correlated", "message": "y", "corr": 0.4123},
+        ],
+    }
+    reason, warnings = fit_status_text(status, "it")
+    assert reason.startswith("troppo pochi clienti per stimare il modello d'acquisto: 12 clienti in tutto, 3 con più")
+    assert warnings == [
+        "i clienti che comprano più spesso spendono anche di più per ordine (correlazione 0,41); il modello di "
+        "spesa suppone di no, quindi la spesa prevista per ordine è meno affidabile"
+    ]
+    assert fit_status_text({"reason": "old", "warnings": ["w"]}, "it") == ("old", ["w"])

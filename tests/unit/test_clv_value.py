@@ -81,6 +81,10 @@ def test_too_few_repeat_customers_gives_historical_values_and_a_reason():
     assert table["predicted_clv"].isna().all() and table["p_alive"].isna().all()
     assert table["historical_clv"].notna().all()
     assert "too few" in table.attrs["fit_status"]["reason"]
+    # the same reasons as data, said in Italian: two customers, one of whom bought again
+    reason, _warnings = clv.fit_status_text(table.attrs["fit_status"], "it")
+    assert reason.startswith("troppo pochi clienti per stimare il modello d'acquisto: 2 clienti in tutto, 1 con più")
+    assert "troppo pochi clienti abituali per stimare il modello di spesa: 1 con" in reason
 
 
 @pytest.mark.parametrize(

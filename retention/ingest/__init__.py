@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -224,6 +224,7 @@ def _stage_file(
     mapping: dict[str, str],
     file_no: int,
     source_type: str | None = None,
+    store: Collection[str] | None = None,
 ) -> tuple[str, FileSettings]:
     use_typed = True
     parallel = True
@@ -239,7 +240,7 @@ def _stage_file(
             source_sql = q.read_csv_sql(
                 "path", pf.columns, pf.delimiter, pf.skip, pf.compression, parallel, types=typed
             )
-            sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, file_no, source_type)
+            sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, file_no, source_type, store)
             line_level = bool({"product_id", "product_name"} & mapping.keys())
             stage = q.create_stage(
                 con,
@@ -300,6 +301,7 @@ def load_orders(
     rejected_path: str | None = None,
     progress: Progress | None = None,
     count_ids: bool = True,
+    fields: Collection[str] | None = None,
 ) -> IngestReport:
     """Read order exports into the table `orders` (replaced) and `rejected_rows` of `con`.
 
@@ -309,6 +311,10 @@ def load_orders(
     rejected rows there as CSV. `progress(fraction, message)` is called between steps.
     `count_ids=False` leaves the report's `orders` and `customers` None: counting distinct ids
     costs 1.4 s at 10M lines, and a caller that counts customers itself can skip it.
+    `fields`: the canonical fields a caller needs in `orders` (None: all); order_id, customer_id,
+    order_date, revenue and currency are always there, and so are the fields the cleaning needs
+    afterwards (email to join guest orders to accounts, the product and quantity of the duplicate
+    check). The others read as NULL. Rows kept and rejected, and the report, do not depend on it.
     """
 
     def step(frac: float, msg: str) -> None:
@@ -356,7 +362,14 @@ def load_orders(
                     f"{pf.name} has no column with the order amount; name it with --map revenue=COLUMN "
                     "(or pick it in the mapping editor)."
                 )
-            stage, settings = _stage_file(con, item, pf, fmt, mp, n, source_type)
+            store = None
+            if fields is not None:
+                store = set(fields) | {"currency"}  # the report's currency and its several-currencies note
+                if "email" in mp and ("customer_id" in mp or len(items) > 1):
+                    store.add("email")  # join_guests_to_accounts
+                if len(items) > 1 or not ({"product_id", "product_name"} & mp.keys()):
+                    store |= {"product_id", "product_name", "quantity"}  # mark_duplicates' key
+            stage, settings = _stage_file(con, item, pf, fmt, mp, n, source_type, store)
             stages.append(stage)
             offsets.append(pf.skip + 1)
             formats.append(fmt)

@@ -16,6 +16,7 @@ warnings say so. Shopify and WooCommerce Analytics count merchandise only.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from retention.ingest.formats import REVENUE_SHOPIFY, ExportFormat
@@ -153,10 +154,12 @@ def build_stage_sql(
     source_sql: str,
     file_no: int,
     source_type: str | None = None,
+    store: Collection[str] | None = None,
 ) -> str:
     """The stage SELECT of one file; `mapping` uses the file's display column names.
 
-    `source_type`: the ENUM type of the load's file names (`q.create_source_file_type`).
+    `source_type`: the ENUM type of the load's file names (`q.create_source_file_type`). `store`:
+    the canonical fields to keep (None: all); the others still serve the cleaning rules.
     """
     pos = {name: f"c{i}" for i, name in enumerate(pf.columns, start=1)}
     col = {fld: pos[c] for fld, c in mapping.items() if c in pos}
@@ -290,4 +293,5 @@ def build_stage_sql(
         shopify_revenue=shopify,
         pre=pre,
         source_type=source_type,
+        store=store,
     )

@@ -372,3 +372,39 @@ def test_every_note_of_a_messy_load_reads_in_italian(con, tmp_path):
         text = note_text(note, "it")
         assert not any(k in text for k in ("note.", "reason_why.", "basis.", "{")), text
         assert note_text(note, "en") != text
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["data/demo_orders.csv"],  # Shopify line items: cancelled orders, no duplicate check
+        ["tests/fixtures/ingest/woocommerce_orders.csv", "tests/fixtures/ingest/woocommerce_orders.csv"],  # repeats
+    ],
+)
+def test_loading_only_some_fields_keeps_and_rejects_the_same_rows(files):
+    root = Path(__file__).resolve().parents[2]
+    paths = [str(root / f) for f in files]
+    full_con, narrow_con = connect(), connect()
+    full = load_orders(full_con, paths)
+    narrow = load_orders(narrow_con, paths, fields=())
+    assert narrow.to_dict() == full.to_dict()
+    assert full.dropped.get("duplicate") if len(files) > 1 else full.dropped.get("cancelled or failed")
+    query = "SELECT order_id, customer_id, order_date, revenue, source_file, source_row FROM orders ORDER BY ALL"
+    assert narrow_con.execute(query).fetchall() == full_con.execute(query).fetchall()
+    rejected = "SELECT source_file, source_row, reason, raw_row FROM rejected_rows ORDER BY ALL"
+    assert narrow_con.execute(rejected).fetchall() == full_con.execute(rejected).fetchall()
+    # fields left out read as NULL
+    assert narrow_con.execute("SELECT count(country), count(product_name) FROM orders").fetchone() == (0, 0)
+    assert full_con.execute("SELECT count(country) FROM orders").fetchone()[0] > 0
+
+
+def test_loading_only_some_fields_still_joins_guest_orders_to_accounts(tmp_path):
+    # order 2 is a guest order (no customer id) by the account holder of order 1: it joins account 7
+    p = write(
+        tmp_path, "guests.csv", "order,date,customer,email,amount\n1,2024-01-05,7,a@x.it,10\n2,2024-02-05,,a@x.it,20\n"
+    )
+    full_con, narrow_con = connect(), connect()
+    full, narrow = load_orders(full_con, [p]), load_orders(narrow_con, [p], fields=())
+    assert narrow.guests_joined == full.guests_joined == 1
+    query = "SELECT order_id, customer_id FROM orders ORDER BY order_id"
+    assert narrow_con.execute(query).fetchall() == full_con.execute(query).fetchall() == [("1", "7"), ("2", "7")]

@@ -46,7 +46,10 @@ first_order AS (
     GROUP BY l.customer_id
 ),
 first_lines AS (
-    SELECT l.*
+    -- only what the attributes and the segment ranking read: with l.* the lines of every column
+    -- were materialised (260 ms of 440 for the filter options at 1M lines)
+    SELECT l.customer_id, l.revenue, l.country, l.channel, l.discount_code, l.product_name, l.product_id,
+           l.category
     FROM {src} AS l
     JOIN first_order AS f ON l.customer_id = f.customer_id AND l.order_id = f.order_id
 )"""

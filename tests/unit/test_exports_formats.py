@@ -160,6 +160,23 @@ def test_xlsx_keeps_text_and_numbers():
     assert first["phone"] == "+390612345678"
 
 
+def test_xlsx_reads_the_same_in_an_independent_reader():
+    """The workbook's XML is written by hand: calamine (Rust, the reader behind pandas'
+    engine="calamine") must read the same cells as openpyxl, so it is not one parser's leniency."""
+    from python_calamine import CalamineWorkbook
+
+    data = to_bytes(customers(), "xlsx")
+    calamine = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    opened = [list(r) for r in load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True)]
+    assert len(calamine) == len(opened) == 4
+    assert calamine[0] == opened[0]
+    first = dict(zip(calamine[0], calamine[1], strict=True))
+    assert first["zip"] == "00184" and first["phone"] == "+390612345678"
+    assert first["orders"] == 3 and first["predicted_clv"] == pytest.approx(123.456)
+    for mine, theirs in zip(calamine[1:], opened[1:], strict=True):
+        assert [("" if v is None else v) for v in theirs] == [("" if v is None else v) for v in mine]
+
+
 def test_upload_formats_leave_the_holdout_out():
     frame = customers().assign(holdout=[False, True, False])
     assert len(read(to_bytes(frame, "tiktok"))) == 2

@@ -114,15 +114,15 @@ def test_fit_status_and_backtest_in_words_in_both_languages():
           "naive_mean_absolute_error_per_customer": 0.75}  # fmt: skip
     # 1936.4 / 1882 - 1 = 2.89%
     assert backtest_text(bt, "en") == (
-        "predicted 1,936.4 purchases against 1,882 actual: 2.9% over the truth in the 273 days after 30 Sep 1997; "
+        "Predicted 1,936.4 purchases against 1,882 actual: 2.9% over the truth in the 273 days after 30 Sep 1997; "
         "per customer the model is off by 0.61 purchases on average, better than assuming everyone keeps their "
         "past rate (0.75)"
     )
     italian = backtest_text(bt, "it")
-    assert italian.startswith("previsti 1.936,4 acquisti contro 1.882 reali: 2,9% sopra il vero nei 273 giorni dopo")
+    assert italian.startswith("Previsti 1.936,4 acquisti contro 1.882 reali: 2,9% sopra il vero nei 273 giorni dopo")
     assert "il 30/09/1997" in italian and "0,61 acquisti, meglio che" in italian
     assert spend_backtest_text({"predicted_revenue": 900.0, "actual_revenue": 1000.0}, "it") == (
-        "previsti 900,0 di fatturato netto contro 1.000 reali: 10,0% sotto il vero"
+        "Previsti 900,0 di fatturato netto contro 1.000 reali: 10,0% sotto il vero"
     )
     status = {
         "reason": "too few customers ...",

@@ -27,6 +27,7 @@ import streamlit as st
 
 from retention.db import connect
 from retention.errors import UserInputError
+from retention.i18n import error_text, t
 from retention.schema import ORDERS_TABLE, REJECTED_TABLE
 from retention.sql.session import restore_tables, snapshot_tables
 
@@ -65,6 +66,9 @@ class SessionState:
     last_upload_ids: tuple = ()
     upload_error: str | None = None
     upload_notice: str | None = None
+    # an upload that failed for want of a date or amount column: kept until the user maps it or
+    # uploads something else (the bytes are the user's; nothing they gave is lost)
+    unmapped_files: list[tuple[str, bytes]] | None = None
 
 
 def state() -> SessionState:
@@ -163,18 +167,15 @@ def dataset() -> Dataset:
 
 
 def friendly_error(exc: BaseException, *, context: str | None = None) -> str:
-    """One sentence for the page: the library's own message for input problems, a generic one
-    (with the technical reason in the server log) for anything unexpected."""
+    """One sentence for the page, in the page's language: the library's own message for input
+    problems, a generic one (with the technical reason in the server log) for anything unexpected."""
     if isinstance(exc, UserInputError):
-        return str(exc)
+        return error_text(exc, lang())
     log.error("unexpected error", exc_info=exc)
     reason = type(exc).__name__ + ": " + str(exc)[:200]
     if context:
         return f"{context} ({reason})"
-    return (
-        "This file could not be read (" + reason + "). "
-        "Check that it is an orders export (CSV, TSV, .gz or .xlsx) and try again."
-    )
+    return t("error.unexpected", lang(), reason=reason)
 
 
 def load_files(
@@ -189,9 +190,11 @@ def load_files(
     names = [f[0] if isinstance(f, tuple) else os.path.basename(str(f)) for f in files]
     sizes = sum(len(f[1]) if isinstance(f, tuple) else os.path.getsize(f) for f in files)
     if not files:
-        raise UserInputError("No file was given: choose one or more order exports to upload.")
+        raise UserInputError("No file was given: choose one or more order exports to upload.", code="no_file")
     if sizes > MAX_UPLOAD_BYTES:
-        raise UserInputError("The files are larger than 1 GB in total: upload fewer or smaller exports.")
+        raise UserInputError(
+            "The files are larger than 1 GB in total: upload fewer or smaller exports.", code="too_large"
+        )
     parts: list[bytes | str] = [_mapping_key(mapping)]
     for f in files:
         if isinstance(f, tuple):

@@ -27,6 +27,44 @@ lang = app_state.lang()
 ds = app_state.dataset()
 s = app_state.state()
 
+# a load that failed only because the date or amount column was not recognised: the user names it
+UNMAPPED_CODES = ("no_date_column", "no_amount_column")
+
+
+def _name_the_missing_columns(files: list[tuple[str, bytes]]) -> None:
+    """Pick the date and amount columns of an upload that could not be loaded without them."""
+    from retention.ingest import inspect_files
+
+    with st.container(border=True):
+        st.markdown("**🗺️ " + t("data.fix_title", lang) + "**")
+        st.caption(t("data.fix_help", lang))
+        try:
+            seen = inspect_files(files).files[0]
+        except Exception as exc:  # noqa: BLE001 - the error above already says what is wrong
+            st.caption(app_state.friendly_error(exc))
+            return
+        columns = list(seen.columns)
+        picks = {}
+        for box, fld in zip(st.columns(2), ("order_date", "revenue"), strict=True):
+            guess = seen.mapping.get(fld)
+            picks[fld] = box.selectbox(
+                t(f"data.fix_{fld}", lang),
+                columns,
+                index=columns.index(guess) if guess in columns else None,
+                key=f"fix_{fld}",
+            )
+        st.caption(t("data.fix_sample", lang))
+        st.dataframe(pd.DataFrame(seen.sample_rows[:5], columns=columns), hide_index=True)
+        if st.button(t("data.fix_load", lang), key="fix_load", disabled=not all(picks.values())):
+            try:
+                app_state.load_files(files, mapping=picks)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
+                s.upload_error = app_state.friendly_error(exc)
+            else:
+                s.upload_error, s.unmapped_files = None, None
+            st.rerun()
+
+
 app_ui.page_header("📥 " + t("data.title", lang), t("data.subtitle", lang))
 
 # --- upload ----------------------------------------------------------------------------------------
@@ -51,19 +89,24 @@ with st.container(border=True):
         s.last_upload_ids = ids
         s.upload_error = None
         with st.status(t("data.loading", lang), expanded=False) as status:
+            files = [(f.name, f.getvalue()) for f in uploads]
+            s.unmapped_files = None
             try:
-                files = [(f.name, f.getvalue()) for f in uploads]
                 app_state.load_files(files, progress=app_ui.progress_reporter(status))
                 status.update(label=t("data.loaded", lang), state="complete")
                 loaded = True
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
                 s.upload_error = app_state.friendly_error(exc)
+                if getattr(exc, "code", None) in UNMAPPED_CODES:
+                    s.unmapped_files = files  # the user can name the columns below
                 status.update(label=t("data.load_failed", lang), state="error")
                 loaded = False
         if loaded:
             st.rerun()  # the sidebar (drawn before this page) then shows the new data and its filters
     if s.upload_error:
         st.error("⚠️ " + t("data.bad_file", lang) + " " + s.upload_error + " " + t("data.previous_kept", lang))
+    if s.unmapped_files:
+        _name_the_missing_columns(s.unmapped_files)
 
 rep = ds.report
 currency = rep.get("currency") or "EUR"

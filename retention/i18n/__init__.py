@@ -144,6 +144,15 @@ def field_meaning(name: str, lang: str = DEFAULT_LANGUAGE, default: str = "") ->
     return _text_or(f"field.{name}", lang, default)
 
 
+def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A `UserInputError` in `lang` from its code and values (i18n key `error.<code>`); its own
+    English message when it has no code or no such key."""
+    code = getattr(exc, "code", None)
+    if not code or f"error.{code}" not in strings(DEFAULT_LANGUAGE):
+        return str(exc)
+    return t(f"error.{code}", lang, **getattr(exc, "values", {}))
+
+
 def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
     """Plotly's `separators` layout value: decimal mark then thousands mark."""
     return ",." if lang == "it" else ".,"
@@ -151,6 +160,7 @@ def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
 
 __all__ = [
     "LANGUAGES",
+    "error_text",
     "format_date",
     "format_money",
     "format_number",

@@ -265,9 +265,13 @@ def _stage_file(
                 reprepare_as_decoded(pf, item)
                 continue
             raise UserInputError(
-                f"{pf.name} could not be read as a table ({msg.splitlines()[0][:160]}); export it again as CSV."
+                f"{pf.name} could not be read as a table ({msg.splitlines()[0][:160]}); export it again as CSV.",
+                code="not_a_table",
+                file=pf.name,
             ) from None
-    raise UserInputError(f"{pf.name} could not be read as a table; export it again as CSV.")
+    raise UserInputError(
+        f"{pf.name} could not be read as a table; export it again as CSV.", code="not_a_table", file=pf.name
+    )
 
 
 # Loads of more than this many bytes run under LOAD_MEMORY_LIMIT (see q.limit_memory_for_load):
@@ -355,12 +359,16 @@ def load_orders(
             if "order_date" not in mp:
                 raise UserInputError(
                     f"{pf.name} has no column with the order date; name it with --map order_date=COLUMN "
-                    "(or pick it in the mapping editor)."
+                    "(or pick it in the mapping editor).",
+                    code="no_date_column",
+                    file=pf.name,
                 )
             if not ({"revenue", "unit_price"} & mp.keys()):
                 raise UserInputError(
                     f"{pf.name} has no column with the order amount; name it with --map revenue=COLUMN "
-                    "(or pick it in the mapping editor)."
+                    "(or pick it in the mapping editor).",
+                    code="no_amount_column",
+                    file=pf.name,
                 )
             store = None
             if fields is not None:
@@ -464,7 +472,8 @@ def load_orders(
 
     if rows_in == 0:
         raise UserInputError(
-            "the files have a header but no order rows; export the orders again with a date range that has orders."
+            "the files have a header but no order rows; export the orders again with a date range that has orders.",
+            code="header_only",
         )
     fmt_names = sorted({f.name for f in formats})
     fmt_name = fmt_names[0] if len(fmt_names) == 1 else "mixed"

@@ -209,7 +209,9 @@ def _xlsx_to_csv(stream) -> str:
         wb = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on a damaged workbook
         raise UserInputError(
-            f"the workbook cannot be opened ({type(exc).__name__}); save it again from Excel as .xlsx or CSV."
+            f"the workbook cannot be opened ({type(exc).__name__}); save it again from Excel as .xlsx or CSV.",
+            code="bad_workbook",
+            reason=type(exc).__name__,
         ) from None
     ws = wb.worksheets[0]
     fd, path = _tmp(".csv")
@@ -278,14 +280,22 @@ def prepare_file(item, *, positional: bool = False) -> PreparedFile:
         try:
             sample = stream.read(SAMPLE_BYTES)
         except (OSError, EOFError, gzip.BadGzipFile):
-            raise UserInputError(f"{name} looks compressed but cannot be unpacked; export it again.") from None
+            raise UserInputError(
+                f"{name} looks compressed but cannot be unpacked; export it again.", code="bad_compressed", file=name
+            ) from None
         if not sample.strip():
-            raise UserInputError(f"{name} is empty; export the orders again and choose a file with rows.")
+            raise UserInputError(
+                f"{name} is empty; export the orders again and choose a file with rows.", code="empty_file", file=name
+            )
         converted_from = None
         if sample.startswith(b"PK\x03\x04"):
             with zipfile.ZipFile(stream if not isinstance(item, tuple) else io.BytesIO(item[1])) as z:
                 if not any(n.startswith("xl/") for n in z.namelist()):
-                    raise UserInputError(f"{name} is a zip archive, not an export; unzip it and give the CSV inside.")
+                    raise UserInputError(
+                        f"{name} is a zip archive, not an export; unzip it and give the CSV inside.",
+                        code="zip_archive",
+                        file=name,
+                    )
             stream.seek(0)
             path = _xlsx_to_csv(stream)
             with open(path, "rb") as f:
@@ -296,7 +306,9 @@ def prepare_file(item, *, positional: bool = False) -> PreparedFile:
             encoding = _detect_encoding(sample)
             if _looks_binary(sample, encoding):
                 raise UserInputError(
-                    f"{name} is not a text export (CSV, TSV or .xlsx); export the orders as CSV and try again."
+                    f"{name} is not a text export (CSV, TSV or .xlsx); export the orders as CSV and try again.",
+                    code="not_text",
+                    file=name,
                 )
             on_disk, temporary = None, False
         text = sample.decode("utf-8-sig" if encoding.startswith("utf-8") else encoding, errors="replace")
@@ -319,7 +331,7 @@ def prepare_file(item, *, positional: bool = False) -> PreparedFile:
             if len(sample) == SAMPLE_BYTES and len(rows) > 1:
                 rows = rows[:-1]
         if not rows:
-            raise UserInputError(f"{name} has no rows; export the orders again.")
+            raise UserInputError(f"{name} has no rows; export the orders again.", code="no_rows", file=name)
         verbatim = False
         if on_disk is None:
             plain = encoding in ("utf-8", "utf-8-sig") and not whitespace

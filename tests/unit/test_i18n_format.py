@@ -76,3 +76,23 @@ def test_how_a_column_was_found_and_what_a_field_means_in_italian(tmp_path):
     assert how_text(seen.how_notes["revenue"], "it") == "l'intestazione 'Totale EUR' contiene 'totale'"
     assert field_meaning("zip", "it") == "CAP, come testo (gli zeri iniziali restano)"
     assert field_meaning("no_such_field", "it", "as it is") == "as it is"
+
+
+def test_input_errors_in_the_users_language(tmp_path):
+    from retention.db import connect
+    from retention.errors import UserInputError
+    from retention.i18n import error_text
+    from retention.ingest import load_orders
+
+    empty = tmp_path / "vuoto.csv"
+    empty.write_bytes(b"")
+    try:
+        load_orders(connect(), [empty])
+    except UserInputError as exc:
+        assert str(exc) == "vuoto.csv is empty; export the orders again and choose a file with rows."
+        italian = "vuoto.csv è vuoto; esporta di nuovo gli ordini e scegli un file con delle righe."
+        assert error_text(exc, "it") == italian
+    else:
+        raise AssertionError("an empty file must be refused")
+    assert error_text(UserInputError("no code: as it is"), "it") == "no code: as it is"
+    assert error_text(UserInputError("unknown", code="no_such_code"), "it") == "unknown"

@@ -11,7 +11,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.churn import choice_text, drilldown_candidates
+from retention.churn import choice_text, churn_note_text, drilldown_candidates
 from retention.i18n import format_date, format_money, format_number, format_percent, t
 from retention.segments import (
     rfm_grid_counts,
@@ -82,8 +82,8 @@ with m[1]:
             color={"high": "green", "medium": "blue", "low": "orange"}.get(result.confidence, "gray"),
         )
         st.write(choice_text(result.reason_values, lang) if result.reason_values else result.reason)
-        for note in result.notes:
-            st.caption("ℹ️ " + note)
+        for note in result.note_values or result.notes:
+            st.caption("ℹ️ " + (churn_note_text(note, lang) if isinstance(note, dict) else note))
 
 tabs = st.tabs(
     [

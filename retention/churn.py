@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import UserInputError
-from retention.i18n import format_number, format_percent, t
+from retention.i18n import format_date, format_number, format_percent, t
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -90,6 +90,30 @@ def choice_text(values: dict[str, object], lang: str = "en") -> str:
         auc_in_100=round(float(values["auc"]) * 100),
         precision_in_100=round(float(values["precision"]) * 100),
     )
+
+
+def churn_note_text(values: dict[str, object], lang: str = "en") -> str:
+    """One note of the churn scoring (`ChurnResult.note_values`) in `lang`."""
+    code = values.get("code")
+    if code == "classifier_sample":
+        return t(
+            "churn.note_classifier_sample",
+            lang,
+            sample=format_number(values["sample"], lang),
+            customers=format_number(values["customers"], lang),
+        )
+    from retention.clv import fit_status_text
+
+    reason = values.get("reason") or {}
+    why = fit_status_text({"notes": [reason]}, lang)[0] or str(reason.get("message", ""))
+    if code == "bgnbd_unfit":
+        return t("churn.note_bgnbd_unfit", lang, date=format_date(values["date"], lang), reason=why)
+    return t("churn.note_scorer_failed", lang, scorer=t(f"churn.scorer_{values.get('scorer')}", lang), reason=why)
+
+
+def _reason_values(exc: BaseException) -> dict[str, object]:
+    """An exception as a note's reason: its code and values when it has them (a ModelFitError)."""
+    return {"code": getattr(exc, "code", None) or "failed", "message": str(exc), **getattr(exc, "values", {})}
 
 
 SCORER_LABELS = {
@@ -382,6 +406,7 @@ class ChurnResult:
     calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     reason_values: dict[str, object] = field(default_factory=dict)
+    note_values: list[dict[str, object]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-friendly summary (no per-customer rows)."""
@@ -524,6 +549,7 @@ def score_churn(
     c2 = end - timedelta(days=n)
     c1 = c2 - timedelta(days=n)
     notes: list[str] = []
+    note_values: list[dict[str, object]] = []  # the notes as data, for `churn_note_text`
 
     now = _prepare(
         query_churn_features(con, as_of=end, table=table, prepared=prepared), typical_gap_days=choice.typical_gap_days
@@ -558,6 +584,7 @@ def score_churn(
             frame["bgnbd_no_purchase"] = _bgnbd_probability(frame, window_days=n)
         except Exception as exc:  # too few repeat customers, or no CLV module: reported, not fatal
             notes.append(f"BG/NBD as of {as_of.isoformat()} could not be fitted: {exc}")
+            note_values.append({"code": "bgnbd_unfit", "date": as_of.isoformat(), "reason": _reason_values(exc)})
             frame["bgnbd_no_purchase"] = np.nan
         return frame
 
@@ -572,6 +599,7 @@ def score_churn(
                 f"{len(train):,} customers of each window (same churn rate, random_state {random_state}); "
                 "every customer is scored."
             )
+            note_values.append({"code": "classifier_sample", "sample": MAX_TRAIN_ROWS, "customers": len(train)})
         if use_bgnbd:
             train, hold = with_bgnbd(train, c1), with_bgnbd(hold, c2)
         y = hold["churned"].to_numpy(dtype=float)
@@ -588,6 +616,7 @@ def score_churn(
                     prob = rule(hold)
             except Exception as exc:  # a scorer that cannot run is reported, not fatal
                 notes.append(f"{SCORER_LABELS[name]} could not be scored: {exc}")
+                note_values.append({"code": "scorer_failed", "scorer": name, "reason": _reason_values(exc)})
                 continue
             row = _judge(name, y, prob)
             # customers the scorer was fitted on (a stratified sample above MAX_TRAIN_ROWS); 0: no fit
@@ -665,6 +694,7 @@ def score_churn(
         chosen=chosen,
         reason=choice_text(reason_values, "en"),
         reason_values=reason_values,
+        note_values=note_values,
         thresholds=thr,
         window_days=n,
         window_source=choice.source,

@@ -208,3 +208,19 @@ def test_the_choice_of_scorer_is_explained_in_both_languages():
     assert "(questo negozio: 1.234 clienti alla data di addestramento, 50 alla data di verifica" in choice_text(
         short, "it"
     )
+
+
+def test_scoring_notes_in_both_languages():
+    from retention.churn import churn_note_text
+
+    sample = {"code": "classifier_sample", "sample": 200000, "customers": 1801701}
+    assert churn_note_text(sample, "it").startswith(
+        "Il classificatore è addestrato su un campione casuale stratificato di 200.000 dei 1.801.701 clienti"
+    )
+    assert "sample of 200,000 of the 1,801,701 customers" in churn_note_text(sample, "en")
+    few = {"code": "too_few_customers", "message": "m", "customers": 12.0, "repeat": 3.0, "min_customers": 20,
+           "min_repeat": 10}  # fmt: skip
+    unfit = {"code": "bgnbd_unfit", "date": "2024-05-01", "reason": few}
+    assert churn_note_text(unfit, "it").startswith("Il modello BG/NBD al 01/05/2024 non si è potuto stimare: troppo")
+    failed = {"code": "scorer_failed", "scorer": "classifier", "reason": {"code": "failed", "message": "boom"}}
+    assert churn_note_text(failed, "en") == "Classifier could not be scored: boom"

@@ -80,7 +80,7 @@ with st.container(border=True):
     if ds.source != "demo" and demo_col.button("🧪 " + t("data.back_to_demo", lang), key="back_to_demo"):
         app_state.load_demo()
         s.last_upload_ids = tuple(f.file_id for f in uploads or [])
-        s.upload_error = None
+        s.upload_error, s.unmapped_files = None, None
         st.rerun()
 
     ids = tuple(f.file_id for f in uploads or [])

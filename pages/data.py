@@ -84,6 +84,8 @@ with st.container(border=True):
         st.rerun()
 
     ids = tuple(f.file_id for f in uploads or [])
+    if not ids:
+        s.unmapped_files = None  # the user took the file away: nothing left to map
     if ids and ids != s.last_upload_ids:
         # A new set of files: read it into a fresh connection; only a success replaces the data.
         s.last_upload_ids = ids

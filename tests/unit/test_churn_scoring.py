@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _churn_sim import load_simulated_orders
+from _orders import orders_from_rows
 from sklearn.metrics import roc_auc_score
 
 from retention.churn import (
@@ -22,20 +23,6 @@ from retention.churn import (
 )
 from retention.db import connect
 from retention.errors import UserInputError
-from retention.schema import orders_ddl
-
-
-def _orders_con(rows):
-    con = connect()
-    con.execute(orders_ddl())
-    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "revenue"])
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
-    con.register("_rows", frame)
-    con.execute(
-        "INSERT INTO orders (order_id, customer_id, order_date, revenue) "
-        "SELECT order_id, customer_id, order_date, CAST(revenue AS DECIMAL(18,2)) FROM _rows"
-    )
-    return con
 
 
 def _cadence_orders(gaps_per_customer: dict[str, list[int]], start: date = date(2024, 1, 1)):
@@ -46,7 +33,7 @@ def _cadence_orders(gaps_per_customer: dict[str, list[int]], start: date = date(
         for i, gap in enumerate(gaps, 1):
             day = day + timedelta(days=gap)
             rows.append((f"{cust}-{i}", cust, f"{day} 10:00", 10.0))
-    return _orders_con(rows)
+    return orders_from_rows(rows)
 
 
 def test_window_is_the_80th_percentile_of_gaps():

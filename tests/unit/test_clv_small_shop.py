@@ -14,26 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _orders import orders_from_csv
 from scipy import integrate, stats
 
 from retention import clv
-from retention.db import connect
 from retention.models import BetaGeoModel
-from retention.schema import orders_ddl
 
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "clv_small_shop_60.csv"
 
 
 @pytest.fixture(scope="module")
 def con():
-    con = connect()
-    con.execute(orders_ddl())
-    con.execute(
-        "INSERT INTO orders (customer_id, order_id, order_date, revenue) "
-        "SELECT customer_id, order_id, order_date, revenue FROM read_csv($path, all_varchar = true)",
-        {"path": str(SHOP)},
-    )
-    return con
+    return orders_from_csv(SHOP)
 
 
 def growth_by_adaptive_quadrature(params: dict, t: float, x: float, T: float) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _orders import orders_from_csv
 
 from retention import clv
 from retention.cli import main
@@ -71,16 +72,7 @@ def test_segments_adds_contacts_segments_and_churn(capsys):
 
 
 def test_default_values_equal_customer_value_table():
-    from retention.db import connect
-    from retention.schema import orders_ddl
-
-    con = connect()
-    con.execute(orders_ddl())
-    con.execute(
-        "INSERT INTO orders (customer_id, order_id, order_date, revenue) "
-        "SELECT customer_id, order_id, order_date, revenue FROM read_csv($path, all_varchar = true)",
-        {"path": str(SHOP60)},
-    )
+    con = orders_from_csv(SHOP60)
     values = clv.customer_values(clv.customer_summary_rows(con), horizon_months=24, margin=0.5)
     table = clv.customer_value_table(con, horizon_months=24, margin=0.5).sort_values("customer_id")
     arrow = values.to_pandas().sort_values("customer_id")

@@ -7,10 +7,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from _orders import orders_from_rows
 
-from retention.db import connect
 from retention.errors import UserInputError
-from retention.schema import orders_ddl
 from retention.segments import (
     LIFECYCLE_SEGMENTS,
     SUMMARY_COLUMNS,
@@ -126,19 +125,6 @@ def test_segment_summary_errors():
         segment_summary(_customers().drop(columns="rfm_group"), by="rfm")
 
 
-def _orders_con(rows):
-    con = connect()
-    con.execute(orders_ddl())
-    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "revenue"])
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
-    con.register("_rows", frame)
-    con.execute(
-        "INSERT INTO orders (order_id, customer_id, order_date, revenue) "
-        "SELECT order_id, customer_id, order_date, CAST(revenue AS DECIMAL(18,2)) FROM _rows"
-    )
-    return con
-
-
 def test_migration_between_lifecycle_segments():
     rows = [
         # a: one order in January, a second in June -> One-time buyers in March, Repeat in June
@@ -155,7 +141,7 @@ def test_migration_between_lifecycle_segments():
         ("e1", "e", "2023-12-01 10:00", 20.0),
         ("e2", "e", "2024-06-30 10:00", 20.0),
     ]
-    con = _orders_con(rows)
+    con = orders_from_rows(rows)
     out = segment_migration(con, since=date(2024, 3, 1), by="lifecycle", window_days=100)
     pairs = {(r.from_segment, r.to_segment): r.customers for r in out.itertuples()}
     assert pairs == {
@@ -171,12 +157,12 @@ def test_migration_between_lifecycle_segments():
 
 def test_rfm_segments_columns():
     rows = [("a1", "a", "2024-01-05 10:00", 20.0), ("b1", "b", "2024-01-06 10:00", 30.0)]
-    out = rfm_segments(_orders_con(rows), window_days=100)
+    out = rfm_segments(orders_from_rows(rows), window_days=100)
     # two customers: the later one ranks 2nd of 2 -> 1 + 1 * 5 // 2 = 3
     assert out["rfm_score"].tolist() == ["111", "313"]
     assert out["rfm_group"].tolist() == ["Dormant", "Promising"]
     with pytest.raises(UserInputError, match="before the last order day"):
-        segment_migration(_orders_con(rows), since=date(2024, 2, 1))
+        segment_migration(orders_from_rows(rows), since=date(2024, 2, 1))
 
 
 def test_risk_tier_and_rfm_grid_counts_by_hand():

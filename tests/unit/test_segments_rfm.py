@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
+from _orders import orders_from_rows
 
-from retention.db import connect
-from retention.schema import orders_ddl
 from retention.segments import RFM_GROUP_RULES, RfmGroupRule, assign_rfm_groups, rfm_group_rules_table
 from retention.sql.segments import query_rfm_snapshot
 
@@ -71,19 +69,6 @@ def test_rules_are_data_that_can_be_overridden():
     assert table.loc[table["group"] == "Loyal", ["r_score", "fm_score"]].values.tolist() == [["3-4", "4-5"]]
 
 
-def _orders(rows: list[tuple[str, str, str, float]]):
-    con = connect()
-    con.execute(orders_ddl())
-    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "revenue"])
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
-    con.register("_rows", frame)
-    con.execute(
-        "INSERT INTO orders (order_id, customer_id, order_date, revenue) "
-        "SELECT order_id, customer_id, order_date, CAST(revenue AS DECIMAL(18,2)) FROM _rows"
-    )
-    return con
-
-
 def test_scores_share_ties_and_follow_the_rank_formula():
     # Ten customers; orders per customer 1,1,1,1,1,1,2,2,3,5. score = 1 + (rank - 1) * 5 // 10.
     rows = []
@@ -94,7 +79,7 @@ def test_scores_share_ties_and_follow_the_rank_formula():
             rows.append((f"o{i}-{j}", f"c{i}", f"2024-01-{1 + i:02d} 1{j}:00:00", 10.0 * (i + 1)))
     # A second line of the same order: one order, revenue summed.
     rows.append(("o0-0", "c0", "2024-01-01 10:00:00", 5.0))
-    con = _orders(rows)
+    con = orders_from_rows(rows)
     snap = query_rfm_snapshot(con, as_of=date(2024, 1, 31)).set_index("customer_id")
     assert snap.loc["c0", "orders"] == 1 and float(snap.loc["c0", "revenue"]) == 15.0
     # F: six one-order customers share F = 1 (rank 1); two-order customers rank 7 -> 1 + 30 // 10 = 4;
@@ -112,7 +97,7 @@ def test_scores_equal_values_share_a_score_whatever_the_row_order():
     # Four customers with the same revenue and day tie on R and M: all share the lowest rank's score.
     rows = [(f"o{i}", f"c{i}", "2024-02-01 12:00:00", 50.0) for i in range(4)]
     rows.append(("o9", "c9", "2024-02-10 12:00:00", 80.0))
-    snap = query_rfm_snapshot(_orders(rows), as_of=date(2024, 2, 10))
+    snap = query_rfm_snapshot(orders_from_rows(rows), as_of=date(2024, 2, 10))
     assert snap["r_score"].tolist() == [1, 1, 1, 1, 5]
     assert snap["m_score"].tolist() == [1, 1, 1, 1, 5]
     assert snap["f_score"].tolist() == [1, 1, 1, 1, 1]
@@ -120,5 +105,5 @@ def test_scores_equal_values_share_a_score_whatever_the_row_order():
 
 def test_snapshot_ignores_orders_after_the_date():
     rows = [("a", "c1", "2024-01-01 09:00:00", 10.0), ("b", "c1", "2024-03-01 09:00:00", 10.0)]
-    snap = query_rfm_snapshot(_orders(rows), as_of=date(2024, 2, 1))
+    snap = query_rfm_snapshot(orders_from_rows(rows), as_of=date(2024, 2, 1))
     assert snap["orders"].tolist() == [1] and snap["recency_days"].tolist() == [31]

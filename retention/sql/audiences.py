@@ -63,6 +63,33 @@ ORDER BY o.customer_id"""
     return fetch_df(con, sql)
 
 
+def _rules_ctes(table: str) -> str:
+    """CTEs `bought`, `n`, `item`, `pair` and `rules`: every rule A -> B bought together by at least
+    $min_pair customers, with n_pair, n_antecedent, n_consequent, n_customers, support, confidence
+    and lift. Text to put after `WITH`."""
+    return f"""{_bought_cte(table)},
+n AS (SELECT CAST(count(DISTINCT customer_id) AS BIGINT) AS n_customers FROM bought),
+item AS (SELECT product, CAST(count(*) AS BIGINT) AS n_item FROM bought GROUP BY product),
+pair AS (
+    SELECT a.product AS antecedent, b.product AS consequent, CAST(count(*) AS BIGINT) AS n_pair
+    FROM bought a JOIN bought b ON a.customer_id = b.customer_id AND a.product <> b.product
+    GROUP BY a.product, b.product
+    HAVING count(*) >= $min_pair
+),
+rules AS (
+    SELECT p.antecedent, p.consequent, p.n_pair, ia.n_item AS n_antecedent, ic.n_item AS n_consequent,
+           n.n_customers,
+           CAST(p.n_pair AS DOUBLE) / NULLIF(n.n_customers, 0) AS support,
+           CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0) AS confidence,
+           (CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0))
+             / NULLIF(CAST(ic.n_item AS DOUBLE) / NULLIF(n.n_customers, 0), 0) AS lift
+    FROM pair p
+    JOIN item ia ON ia.product = p.antecedent
+    JOIN item ic ON ic.product = p.consequent
+    CROSS JOIN n
+)"""
+
+
 def query_product_rules(
     con, *, min_pair_customers: int = 2, min_support: float = 0.0, table: str = "orders"
 ) -> pd.DataFrame:
@@ -72,27 +99,11 @@ def query_product_rules(
     confidence, lift. Sorted by antecedent, lift descending, consequent.
     """
     sql = f"""
-WITH {_bought_cte(table)},
-n AS (SELECT CAST(count(DISTINCT customer_id) AS BIGINT) AS n_customers FROM bought),
-item AS (SELECT product, CAST(count(*) AS BIGINT) AS n_item FROM bought GROUP BY product),
-pair AS (
-    SELECT a.product AS antecedent, b.product AS consequent, CAST(count(*) AS BIGINT) AS n_pair
-    FROM bought a JOIN bought b ON a.customer_id = b.customer_id AND a.product <> b.product
-    GROUP BY a.product, b.product
-)
-SELECT p.antecedent, p.consequent, p.n_pair, ia.n_item AS n_antecedent, ic.n_item AS n_consequent,
-       n.n_customers,
-       CAST(p.n_pair AS DOUBLE) / NULLIF(n.n_customers, 0) AS support,
-       CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0) AS confidence,
-       (CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0))
-         / NULLIF(CAST(ic.n_item AS DOUBLE) / NULLIF(n.n_customers, 0), 0) AS lift
-FROM pair p
-JOIN item ia ON ia.product = p.antecedent
-JOIN item ic ON ic.product = p.consequent
-CROSS JOIN n
-WHERE p.n_pair >= $min_pair
-  AND CAST(p.n_pair AS DOUBLE) / NULLIF(n.n_customers, 0) >= $min_support
-ORDER BY p.antecedent, lift DESC, p.consequent"""
+WITH {_rules_ctes(table)}
+SELECT antecedent, consequent, n_pair, n_antecedent, n_consequent, n_customers, support, confidence, lift
+FROM rules
+WHERE support >= $min_support
+ORDER BY antecedent, lift DESC, consequent"""
     return fetch_df(con, sql, {"min_pair": int(min_pair_customers), "min_support": float(min_support)})
 
 
@@ -115,30 +126,11 @@ def query_next_best_product(
     """
     t = quote_ident(table)
     sql = f"""
-WITH {_bought_cte(table)},
-n AS (SELECT CAST(count(DISTINCT customer_id) AS BIGINT) AS n_customers FROM bought),
-item AS (SELECT product, CAST(count(*) AS BIGINT) AS n_item FROM bought GROUP BY product),
+WITH {_rules_ctes(table)},
 names AS (
     SELECT COALESCE(product_id, product_name) AS product, min(product_name) AS product_name
     FROM {t} WHERE COALESCE(product_id, product_name) IS NOT NULL
     GROUP BY COALESCE(product_id, product_name)
-),
-pair AS (
-    SELECT a.product AS antecedent, b.product AS consequent, CAST(count(*) AS BIGINT) AS n_pair
-    FROM bought a JOIN bought b ON a.customer_id = b.customer_id AND a.product <> b.product
-    GROUP BY a.product, b.product
-    HAVING count(*) >= $min_pair
-),
-rules AS (
-    SELECT p.antecedent, p.consequent,
-           CAST(p.n_pair AS DOUBLE) / NULLIF(n.n_customers, 0) AS support,
-           CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0) AS confidence,
-           (CAST(p.n_pair AS DOUBLE) / NULLIF(ia.n_item, 0))
-             / NULLIF(CAST(ic.n_item AS DOUBLE) / NULLIF(n.n_customers, 0), 0) AS lift
-    FROM pair p
-    JOIN item ia ON ia.product = p.antecedent
-    JOIN item ic ON ic.product = p.consequent
-    CROSS JOIN n
 ),
 candidates AS (
     SELECT b.customer_id, r.consequent, r.antecedent, r.support, r.confidence, r.lift

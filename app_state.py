@@ -66,9 +66,9 @@ class SessionState:
     last_upload_ids: tuple = ()
     upload_error: str | None = None
     upload_notice: str | None = None
-    # an upload that failed for want of a date or amount column: kept until the user maps it or
-    # uploads something else (the bytes are the user's; nothing they gave is lost)
-    unmapped_files: list[tuple[str, bytes]] | None = None
+    # an upload that failed for want of a date or amount column, with what was recognised in it:
+    # (files, FileInspection), kept until the user maps it or uploads something else
+    unmapped: tuple | None = None
 
 
 def state() -> SessionState:

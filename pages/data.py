@@ -19,7 +19,7 @@ from retention.i18n import (
     reason_label,
     t,
 )
-from retention.ingest import ledger_balances, ledger_table
+from retention.ingest import MAPPABLE, MAPPING_FIXES, inspect_files, ledger_balances, ledger_table
 from retention.schema import FIELDS, REJECTED_TABLE
 from retention.sql.session import read_table
 
@@ -27,22 +27,22 @@ lang = app_state.lang()
 ds = app_state.dataset()
 s = app_state.state()
 
-# a load that failed only because the date or amount column was not recognised: the user names it
-UNMAPPED_CODES = ("no_date_column", "no_amount_column")
+
+def _unmapped(exc: BaseException, files: list[tuple[str, bytes]]) -> tuple | None:
+    """(files, what was recognised in the first) when naming a column can fix the failed load."""
+    if getattr(exc, "code", None) not in MAPPING_FIXES:
+        return None
+    try:
+        return files, inspect_files(files).files[0]  # once, not on every rerun of the page
+    except Exception:  # noqa: BLE001 - the error shown already says what is wrong
+        return None
 
 
-def _name_the_missing_columns(files: list[tuple[str, bytes]]) -> None:
+def _name_the_missing_columns(files: list[tuple[str, bytes]], seen) -> None:
     """Pick the date and amount columns of an upload that could not be loaded without them."""
-    from retention.ingest import inspect_files
-
     with st.container(border=True):
         st.markdown("**🗺️ " + t("data.fix_title", lang) + "**")
         st.caption(t("data.fix_help", lang))
-        try:
-            seen = inspect_files(files).files[0]
-        except Exception as exc:  # noqa: BLE001 - the error above already says what is wrong
-            st.caption(app_state.friendly_error(exc))
-            return
         columns = list(seen.columns)
         picks = {}
         for box, fld in zip(st.columns(2), ("order_date", "revenue"), strict=True):
@@ -61,7 +61,7 @@ def _name_the_missing_columns(files: list[tuple[str, bytes]]) -> None:
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
                 s.upload_error = app_state.friendly_error(exc)
             else:
-                s.upload_error, s.unmapped_files = None, None
+                s.upload_error, s.unmapped = None, None
             st.rerun()
 
 
@@ -80,35 +80,34 @@ with st.container(border=True):
     if ds.source != "demo" and demo_col.button("🧪 " + t("data.back_to_demo", lang), key="back_to_demo"):
         app_state.load_demo()
         s.last_upload_ids = tuple(f.file_id for f in uploads or [])
-        s.upload_error, s.unmapped_files = None, None
+        s.upload_error, s.unmapped = None, None
         st.rerun()
 
     ids = tuple(f.file_id for f in uploads or [])
     if not ids:
-        s.unmapped_files = None  # the user took the file away: nothing left to map
+        s.unmapped = None  # the user took the file away: nothing left to map
     if ids and ids != s.last_upload_ids:
         # A new set of files: read it into a fresh connection; only a success replaces the data.
         s.last_upload_ids = ids
         s.upload_error = None
         with st.status(t("data.loading", lang), expanded=False) as status:
             files = [(f.name, f.getvalue()) for f in uploads]
-            s.unmapped_files = None
+            s.unmapped = None
             try:
                 app_state.load_files(files, progress=app_ui.progress_reporter(status))
                 status.update(label=t("data.loaded", lang), state="complete")
                 loaded = True
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
                 s.upload_error = app_state.friendly_error(exc)
-                if getattr(exc, "code", None) in UNMAPPED_CODES:
-                    s.unmapped_files = files  # the user can name the columns below
+                s.unmapped = _unmapped(exc, files)  # the user can name the columns below
                 status.update(label=t("data.load_failed", lang), state="error")
                 loaded = False
         if loaded:
             st.rerun()  # the sidebar (drawn before this page) then shows the new data and its filters
     if s.upload_error:
         st.error("⚠️ " + t("data.bad_file", lang) + " " + s.upload_error + " " + t("data.previous_kept", lang))
-    if s.unmapped_files:
-        _name_the_missing_columns(s.unmapped_files)
+    if s.unmapped:
+        _name_the_missing_columns(*s.unmapped)
 
 rep = ds.report
 currency = rep.get("currency") or "EUR"
@@ -188,8 +187,6 @@ with tab_mapping:
     if tab_mapping.open:  # only the open tab is computed and drawn
         st.caption(t("data.mapping_guide", lang))
         mapping = dict(rep.get("mapping") or {})
-        from retention.ingest import MAPPABLE, inspect_files
-
         try:
             inspection = app_state.cached(
                 ("inspect", json.dumps(ds.mapping or {}, sort_keys=True)),

@@ -49,6 +49,7 @@ __all__ = [
     "IngestReport",
     "Inspection",
     "MAPPABLE",
+    "MAPPING_FIXES",
     "SHOPIFY_REVENUE_RULE",
     "inspect_files",
     "ledger_balances",
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 FileItem = str | Path | tuple[str, bytes]
+# UserInputError codes of a load that naming a column fixes (`mapping={"order_date": ...}`)
+MAPPING_FIXES = ("no_date_column", "no_amount_column")
 Progress = Callable[[float, str], None]
 
 

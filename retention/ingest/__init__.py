@@ -195,7 +195,10 @@ def _settings(con, pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str],
     )
     qty_col = pos.get(mapping.get("quantity", ""))
     refs = ([date_col] if date_col else []) + money_cols + ([qty_col] if qty_col else [])
-    rows = q.sample_columns(con, source_sql, pf.path, refs) if refs else []
+    sample_sql = q.read_csv_sql(
+        "path", pf.columns, pf.delimiter, pf.skip, pf.compression, False, line_bytes=q.SAMPLE_LINE_BYTES
+    )
+    rows = q.sample_columns(con, [sample_sql, source_sql], pf.path, refs) if refs else []
     settings = FileSettings()
     italian = any(w in " ".join(pf.columns).lower() for w in ("data", "totale", "importo", "ordine", "cliente"))
     if date_col:
@@ -449,9 +452,9 @@ def load_orders(
         ledger = q.ledger_rows(con, work)
         q.write_outputs(con, work, row_offset)
         step(0.9, "Summing up")
-        orders_n, customers_n, revenue, dmin, dmax = q.kept_summary(con, distinct_counts=count_ids)
+        orders_n, customers_n, revenue, dmin, dmax, cur_min, cur_max = q.kept_summary(con, distinct_counts=count_ids)
         zero_orders = q.zero_value_orders(con)
-        cur = q.currencies(con)
+        cur = q.currencies(con) if cur_min != cur_max else [c for c in (cur_min,) if c]
         if rejected_path:
             q.copy_rejected_csv(con, rejected_path)
     except BaseException:
@@ -495,7 +498,7 @@ def load_orders(
     if zero_orders:
         note("zero_value_orders", n=zero_orders)
     if len(cur) > 1:
-        note("several_currencies", currencies=[c for c, _ in cur])
+        note("several_currencies", currencies=cur)
     note("revenue_basis", bases=[BASIS_CODES.get(b, b) for b in bases])
     if not int(kept[1]):
         note("nothing_kept")
@@ -512,7 +515,7 @@ def load_orders(
         dropped=dropped,
         date_min=dmin.isoformat() if dmin else None,
         date_max=dmax.isoformat() if dmax else None,
-        currency=cur[0][0] if cur else None,
+        currency=cur[0] if cur else None,
         warnings=warnings,
         revenue_in=_money(revenue_in),
         revenue_dropped=revenue_dropped,

@@ -273,10 +273,10 @@ def build_stage_sql(
     reason = (
         f"(CASE {status_arms} "
         # the raw texts are looked at only for the rows that failed (CASE evaluates lazily)
-        f"WHEN order_date IS NULL AND {date_text} IS NULL THEN '{q.REASON_NO_DATE}' "
-        f"WHEN order_date IS NULL THEN '{q.REASON_BAD_DATE}' "
-        f"WHEN {amount_value} IS NULL AND {amount_text} IS NULL THEN '{q.REASON_NO_AMOUNT}' "
-        f"WHEN {amount_value} IS NULL THEN '{q.REASON_BAD_AMOUNT}' END)"
+        f"WHEN order_date IS NULL AND {date_text} IS NULL THEN {q.reason_code(q.REASON_NO_DATE)} "
+        f"WHEN order_date IS NULL THEN {q.reason_code(q.REASON_BAD_DATE)} "
+        f"WHEN {amount_value} IS NULL AND {amount_text} IS NULL THEN {q.reason_code(q.REASON_NO_AMOUNT)} "
+        f"WHEN {amount_value} IS NULL THEN {q.reason_code(q.REASON_BAD_AMOUNT)} END)"
     )
     order_expr = text("order_id")
     order_fields = [n for n in exprs if n not in LINE_FIELDS] if fmt.line_items else []

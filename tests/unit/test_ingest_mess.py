@@ -408,3 +408,22 @@ def test_loading_only_some_fields_still_joins_guest_orders_to_accounts(tmp_path)
     assert narrow.guests_joined == full.guests_joined == 1
     query = "SELECT order_id, customer_id FROM orders ORDER BY order_id"
     assert narrow_con.execute(query).fetchall() == full_con.execute(query).fetchall() == [("1", "7"), ("2", "7")]
+
+
+def test_a_line_longer_than_the_sample_reader_takes_is_still_read(con, tmp_path):
+    # the sample of the first rows is read with a small buffer; a 1.5 MB product name does not fit
+    # it, so the sample falls back to the reader of the whole file
+    long_name = "x" * 1_500_000
+    p = write(
+        tmp_path,
+        "long.csv",
+        "order_id,order_date,customer_id,product,total\n"
+        f"A1,31/12/2024,c1,{long_name},10.50\n"
+        "A2,05/01/2025,c2,pen,2.00\n",
+    )
+    report = load_orders(con, [p])
+    assert (report.rows_kept, report.revenue) == (2, 12.5)
+    assert kept(con, "order_id, order_date, length(product_name)") == [
+        ("A1", datetime(2024, 12, 31), 1_500_000),
+        ("A2", datetime(2025, 1, 5), 3),
+    ]

@@ -19,10 +19,12 @@ if str(ROOT) not in sys.path:  # pages import the app-side helpers next to this 
 
 import app_state  # noqa: E402
 from retention.errors import UserInputError  # noqa: E402
-from retention.filters import NONE_LABEL, Filters, filter_options  # noqa: E402
+from retention.filters import NONE_LABEL, Filters, filter_choices  # noqa: E402
 from retention.i18n import LANGUAGES, format_date, format_number, t  # noqa: E402
 
 st.set_page_config(page_title="Retention dashboard", page_icon="🔁", layout="wide")
+app_state.share_uploaded_bytes()
+app_state.freeze_startup_objects()
 
 if "lang" not in st.session_state:
     st.session_state["lang"] = "en"
@@ -66,7 +68,8 @@ def _sidebar_source(ds: app_state.Dataset) -> None:
 
 def _sidebar_filters(ds: app_state.Dataset) -> None:
     """Global filters. Widget keys carry the data version so a new upload starts unfiltered."""
-    options = app_state.cached(("filter_options",), lambda: filter_options(ds.con), filtered=False)
+    # beside the Overview's numbers that an upload starts computing (app_state.prefetch)
+    options = app_state.cached(("filter_choices",), lambda: app_state.read_beside(filter_choices), filtered=False)
     v = ds.version
     with st.sidebar.expander("🔎 " + t("sidebar.filters", lang), expanded=True):
         lo, hi = options.get("date_min"), options.get("date_max")
@@ -147,3 +150,6 @@ try:
     navigation.run()
 except Exception as exc:  # noqa: BLE001 - a page never shows a traceback (Streamlit's reruns are BaseException)
     st.error("⚠️ " + app_state.friendly_error(exc, context=t("app.page_failed", lang)))
+# While the browser draws this page, compute what the Overview will ask for if it is missing (after
+# an upload on the Data page, the Overview is where the user goes next).
+app_state.prefetch_overview()

@@ -90,7 +90,7 @@ with st.container(border=True):
         # A new set of files: read it into a fresh connection; only a success replaces the data.
         s.last_upload_ids = ids
         s.upload_error = None
-        with st.status(t("data.loading", lang), expanded=False) as status:
+        with app_ui.LoadBox(t("data.loading", lang)) as status:
             files = [(f.name, f.getvalue()) for f in uploads]
             s.unmapped = None
             try:
@@ -103,7 +103,10 @@ with st.container(border=True):
                 status.update(label=t("data.load_failed", lang), state="error")
                 loaded = False
         if loaded:
+            # The Overview's numbers start now, beside the sidebar's filter choices and this page.
+            app_state.prefetch_overview()
             st.rerun()  # the sidebar (drawn before this page) then shows the new data and its filters
+    app_state.warm_spare_connection()  # the next upload's connection, opened while the user picks a file
     if s.upload_error:
         st.error("⚠️ " + t("data.bad_file", lang) + " " + s.upload_error + " " + t("data.previous_kept", lang))
     if s.unmapped:
@@ -242,7 +245,7 @@ with tab_mapping:
         changed = {k: v for k, v in new_mapping.items() if v} != {k: v for k, v in mapping.items() if v}
         b1, b2, b3 = st.columns(3)
         if b1.button("🔄 " + t("data.reload_mapping", lang), key="reload_mapping", disabled=not changed):
-            with st.status(t("data.loading", lang)) as status:
+            with app_ui.LoadBox(t("data.loading", lang)) as status:
                 try:
                     app_state.reload_with_mapping(new_mapping, progress=app_ui.progress_reporter(status))
                     status.update(label=t("data.loaded", lang), state="complete")
@@ -266,7 +269,7 @@ with tab_mapping:
                 loaded = json.loads(saved.getvalue().decode("utf-8"))
                 if not isinstance(loaded, dict):
                     raise ValueError("not an object")
-                with st.status(t("data.loading", lang)) as status:
+                with app_ui.LoadBox(t("data.loading", lang)) as status:
                     app_state.reload_with_mapping(
                         {str(k): str(v) for k, v in loaded.items()}, progress=app_ui.progress_reporter(status)
                     )

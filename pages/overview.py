@@ -16,14 +16,12 @@ currency = ds.report.get("currency") or "EUR"
 
 app_ui.page_header("📊 " + t("overview.title", lang), t("overview.subtitle", lang))
 
-from retention.kpis import compute_kpis, what_if  # noqa: E402
-
 opt1, opt2, _ = st.columns([1, 1, 2])
 period = app_ui.kept(
     opt1.selectbox,
     "ov_period",
     t("overview.period", lang),
-    ["month", "quarter", "week", "year"],
+    app_state.OVERVIEW_PERIODS,
     format_func=lambda p: t(f"period.{p}", lang),
 )
 cac = app_ui.kept(
@@ -38,11 +36,7 @@ cac = app_ui.kept(
 cac_value = float(cac) if cac and cac > 0 else None
 
 table = app_state.scope()
-kpis = app_state.cached(
-    ("kpis", period, cac_value),
-    lambda: compute_kpis(ds.con, period=period, cac=cac_value, as_of=None, table=table),
-    label=t("common.computing", lang),
-)
+kpis = app_state.cached(*app_state.overview_kpis(period, cac_value, table), label=t("common.computing", lang))
 
 if not kpis.get("customers"):
     st.warning(t("common.no_data", lang))
@@ -187,25 +181,22 @@ st.subheader("🔮 " + t("overview.what_if", lang))
 st.caption(t("overview.what_if_intro", lang))
 wc = st.columns([2, 1])
 points = app_ui.kept(
-    wc[0].slider, "ov_whatif", t("overview.what_if_points_any", lang), min_value=1, max_value=20, value=5
+    wc[0].slider,
+    "ov_whatif",
+    t("overview.what_if_points_any", lang),
+    min_value=1,
+    max_value=20,
+    value=app_state.OVERVIEW_WHAT_IF_POINTS,
 )
 lever = app_ui.kept(
     wc[1].radio,
     "ov_lever",
     t("overview.what_if_lever", lang),
-    ["repeat", "retention"],
+    app_state.OVERVIEW_LEVERS,
     horizontal=True,
     format_func=lambda x: t(f"overview.lever_{x}", lang),
 )
-result = app_state.cached(
-    ("what_if", points, lever),
-    lambda: what_if(
-        ds.con,
-        repeat_rate_points=points if lever == "repeat" else 0.0,
-        retention_rate_points=points if lever == "retention" else 0.0,
-        table=table,
-    ),
-)
+result = app_state.cached(*app_state.overview_what_if(points, lever, table))
 scenario = result.get("repeat_rate_scenario" if lever == "repeat" else "retention_rate_scenario")
 if scenario:
     w = st.columns(3)

@@ -160,3 +160,75 @@ labelled AS (
 )
 {unions}
 ORDER BY attribute, label"""
+
+
+# The raw columns each attribute's label is made of (ATTRIBUTE_EXPRESSIONS reads only these).
+ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "country": ("country",),
+    "channel": ("channel",),
+    "discount_code": ("discount_code",),
+    "product": ("product_name", "product_id"),
+    "category": ("category",),
+}
+
+
+def first_order_labels_sql(source: str, attributes: Sequence[str]) -> str:
+    """(attribute, label): the distinct labels of the given first-order attributes, without counts.
+
+    The same labels as attribute_options_sql, for a third of its cost: the first orders' lines are
+    reduced to their distinct raw value combinations (a handful of rows) before any label is made,
+    and no customer is counted. Binds $none_label.
+    """
+    columns = list(dict.fromkeys(c for a in attributes for c in ATTRIBUTE_COLUMNS[a]))
+    unions = "\nUNION ALL\n".join(
+        f"SELECT DISTINCT '{name}' AS attribute, {ATTRIBUTE_EXPRESSIONS[name]} AS label FROM raw_values"
+        for name in attributes
+    )
+    return f"""
+WITH {first_order_ctes(source)},
+raw_values AS (
+    SELECT DISTINCT {", ".join(columns)} FROM first_lines
+)
+{unions}"""
+
+
+def line_labels_sql(source: str, attributes: Sequence[str]) -> str:
+    """(attribute, label): the distinct labels of the given attributes over all lines of the table
+    with a customer, a superset of the first orders' labels (first_order_labels_sql). Binds $none_label."""
+    columns = list(dict.fromkeys(c for a in attributes for c in ATTRIBUTE_COLUMNS[a]))
+    unions = "\nUNION ALL\n".join(
+        f"SELECT DISTINCT '{name}' AS attribute, {ATTRIBUTE_EXPRESSIONS[name]} AS label FROM raw_values"
+        for name in attributes
+    )
+    return f"""
+WITH raw_values AS (
+    SELECT DISTINCT {", ".join(columns)} FROM {quote_ident(source)} WHERE customer_id IS NOT NULL
+)
+{unions}"""
+
+
+def single_label_customers_sql(source: str, attributes: Sequence[str]) -> str:
+    """(attribute, label): the labels that some customer carries on every one of their lines.
+
+    Such a label is on that customer's first order too (a subset of first_order_labels_sql's labels),
+    and finding it takes one aggregation per customer instead of two joins back to the lines.
+    Customers without an order date have no first order and are left out. Binds $none_label.
+    """
+    bounds = ",\n    ".join(
+        f"min({ATTRIBUTE_EXPRESSIONS[name]}) AS lo_{i}, max({ATTRIBUTE_EXPRESSIONS[name]}) AS hi_{i}"
+        for i, name in enumerate(attributes)
+    )
+    unions = "\nUNION ALL\n".join(
+        f"SELECT DISTINCT '{name}' AS attribute, lo_{i} AS label FROM per_customer WHERE lo_{i} = hi_{i}"
+        for i, name in enumerate(attributes)
+    )
+    return f"""
+WITH per_customer AS (
+    SELECT customer_id,
+    {bounds}
+    FROM {quote_ident(source)}
+    WHERE customer_id IS NOT NULL
+    GROUP BY customer_id
+    HAVING count(order_date) > 0
+)
+{unions}"""

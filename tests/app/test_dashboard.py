@@ -225,3 +225,55 @@ def test_an_upload_without_a_recognised_date_column_is_mapped_in_the_page():
     assert (ds.source, ds.report["rows_kept"], ds.report["customers"]) == ("upload", 3, 2)
     assert ds.report["revenue"] == pytest.approx(42.75) and ds.mapping == {"order_date": "When", "revenue": "How much"}
     assert _metric(at, "Customers") == "2"
+
+
+def test_after_an_upload_the_overview_numbers_are_computed_ahead(shopify_upload):
+    """The Data page starts the Overview's KPIs and what-if when an upload is loaded; the Overview
+    then shows those very results (the same objects, not computed again), equal to the library's."""
+    name, data = shopify_upload
+    con = connect()
+    load_orders(con, [(name, data)])
+    expected = compute_kpis(con, period="month", table="orders")
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+    _ok(at)
+    s = at.session_state["_retention_state"]
+    assert s.background is not None, "nothing was started ahead"
+    s.background.join()
+    ahead = dict(s.background_results)
+    assert sorted(k[2] for k in ahead) == [repr("kpis"), repr("what_if")]
+    at.switch_page("pages/overview.py").run()
+    _ok(at)
+    assert _metric(at, "Customers") == format_number(expected["customers"], "en")
+    assert _metric(at, "Orders") == format_number(expected["orders"], "en")
+    kpis = next(v for k, v in s.memo.items() if k[2] == repr("kpis"))
+    assert kpis is next(v for k, v in ahead.items() if k[2] == repr("kpis"))
+    assert kpis["repeat_purchase_rate"] == expected["repeat_purchase_rate"]
+
+
+def test_the_same_file_uploaded_again_is_not_read_again(shopify_upload):
+    name, data = shopify_upload
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+    first = at.session_state["_retention_state"].dataset
+    at.get("file_uploader")[0].upload(name, bytes(data), "text/csv").run()  # a new file id, the same bytes
+    _ok(at)
+    assert at.session_state["_retention_state"].dataset is first
+
+
+def test_a_copy_of_an_uploaded_file_shares_its_bytes():
+    """Streamlit deep-copies the uploader's value on every run; the copy must not copy the upload."""
+    import copy
+
+    import app_state
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    app_state.share_uploaded_bytes()
+    original = UploadedFile(UploadedFileRec("id1", "orders.csv", "text/csv", b"order_id,total\n1,9.50\n"), FileURLs())
+    twin = copy.deepcopy([original])[0]
+    assert twin.getvalue() is original.getvalue()
+    assert (twin.file_id, twin.name, twin.type, twin.size) == ("id1", "orders.csv", "text/csv", 22)
+    assert twin.read(8) == b"order_id" and original.tell() == 0  # a position of its own

@@ -9,7 +9,7 @@ Measures, with Debian's Chromium driven by Playwright against `streamlit run das
   already visited (served from the session's cache; goal: under 0.5 s), and the first visit of
   Cohorts (computed);
 and, in the same run, the baseline: the library alone on the same file (load_orders, then
-filter_options + compute_kpis + what_if), i.e. what the app cannot go below.
+filter_choices + compute_kpis + what_if, one after the other), i.e. the work the app has to do.
 Files come from `benchmarks/generate.py` (Shopify format unless `--format` says otherwise: a
 Shopify export has one row per line item and is the slowest to read) and are kept in benchmarks/data/.
 
@@ -136,7 +136,7 @@ def measure_browser(path: Path, url: str, browser, customers_text: str) -> dict[
 
 def measure_library(path: Path) -> tuple[dict[str, float], int]:
     from retention.db import connect
-    from retention.filters import filter_options
+    from retention.filters import filter_choices
     from retention.ingest import load_orders
     from retention.kpis import compute_kpis, what_if
 
@@ -145,7 +145,7 @@ def measure_library(path: Path) -> tuple[dict[str, float], int]:
     start = time.perf_counter()
     report = load_orders(con, [(path.name, data)])
     loaded = time.perf_counter()
-    filter_options(con)
+    filter_choices(con)
     compute_kpis(con, period="month", table="orders")
     what_if(con, repeat_rate_points=5, table="orders")
     done = time.perf_counter()

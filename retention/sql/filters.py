@@ -207,12 +207,14 @@ WITH raw_values AS (
 {unions}"""
 
 
-def single_label_customers_sql(source: str, attributes: Sequence[str]) -> str:
+def single_label_customers_sql(source: str, attributes: Sequence[str], *, sampled: bool = False) -> str:
     """(attribute, label): the labels that some customer carries on every one of their lines.
 
     Such a label is on that customer's first order too (a subset of first_order_labels_sql's labels),
     and finding it takes one aggregation per customer instead of two joins back to the lines.
     Customers without an order date have no first order and are left out. Binds $none_label.
+    `sampled`: only the customers whose id hashes to 0 modulo $one_in (binds it), a smaller
+    aggregation that still finds every label many customers carry (the answer stays a subset).
     """
     bounds = ",\n    ".join(
         f"min({ATTRIBUTE_EXPRESSIONS[name]}) AS lo_{i}, max({ATTRIBUTE_EXPRESSIONS[name]}) AS hi_{i}"
@@ -227,7 +229,7 @@ WITH per_customer AS (
     SELECT customer_id,
     {bounds}
     FROM {quote_ident(source)}
-    WHERE customer_id IS NOT NULL
+    WHERE customer_id IS NOT NULL{" AND hash(customer_id) % $one_in = 0" if sampled else ""}
     GROUP BY customer_id
     HAVING count(order_date) > 0
 )

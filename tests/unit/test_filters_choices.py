@@ -95,3 +95,22 @@ def test_an_empty_table():
 def test_an_unknown_field():
     with pytest.raises(UserInputError, match="Unknown filter field 'cities'"):
         filter_choices(handmade_connection(), fields=("cities",))
+
+
+def test_a_shop_large_enough_for_the_sample():
+    """400 customers, half of them always in IT and half always in FR, each with a repeat order;
+    customer 7 once ordered from ES, on a repeat order only. Offered: FR and IT, not ES."""
+    con = connect()
+    con.execute(orders_ddl())
+    rows = []
+    for n in range(400):
+        country = "IT" if n % 2 else "FR"
+        rows.append((f"{n}-1", f"c{n}", "2024-01-10 10:00:00", "20.00", country, "web", None))
+        rows.append((f"{n}-2", f"c{n}", "2024-03-10 10:00:00", "20.00", "ES" if n == 7 else country, "web", None))
+    _add(con, rows)
+    got = filter_choices(con)
+    assert got["countries"] == ["FR", "IT"]
+    assert got == {k: v for k, v in _without_counts(filter_options(con)).items() if k in got}
+    rows_es = [(f"e{n}", f"d{n}", "2024-02-10 10:00:00", "20.00", "ES", "web", None) for n in range(200)]
+    _add(con, rows_es)  # now 200 customers always in ES as well
+    assert filter_choices(con)["countries"] == ["ES", "FR", "IT"]

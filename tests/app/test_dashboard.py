@@ -267,9 +267,10 @@ def test_a_copy_of_an_uploaded_file_shares_its_bytes():
     """Streamlit deep-copies the uploader's value on every run; the copy must not copy the upload."""
     import copy
 
-    import app_state
     from streamlit.proto.Common_pb2 import FileURLs
     from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    import app_state
 
     app_state.share_uploaded_bytes()
     original = UploadedFile(UploadedFileRec("id1", "orders.csv", "text/csv", b"order_id,total\n1,9.50\n"), FileURLs())

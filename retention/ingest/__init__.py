@@ -43,6 +43,7 @@ from retention.ingest.mapping import (
 )
 from retention.ingest.reader import PreparedFile, prepare_file, reprepare_as_decoded
 from retention.sql import ingest as q
+from retention.sql import quote_ident
 
 __all__ = [
     "FileInspection",
@@ -246,15 +247,21 @@ def _stage_file(
             source_sql = q.read_csv_sql(
                 "path", pf.columns, pf.delimiter, pf.skip, pf.compression, parallel, types=typed
             )
+            line_items = fmt.line_items and "order_id" in mapping
+            params = {"path": pf.path, "file_no": file_no, "source_file": pf.name}
+            raw_table = None
+            if line_items:
+                raw_table = q.create_raw_lines(con, file_no, source_sql, {"path": pf.path})
+                source_sql = quote_ident(raw_table)
+                del params["path"]
             sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, file_no, source_type, store)
-            line_level = bool({"product_id", "product_name"} & mapping.keys())
-            stage = q.create_stage(
-                con,
-                file_no,
-                sql,
-                {"path": pf.path, "file_no": file_no, "source_file": pf.name, "line_level": line_level},
-            )
-            if not (fmt.line_items and "order_id" in mapping):
+            params["line_level"] = bool({"product_id", "product_name"} & mapping.keys())
+            try:
+                stage = q.create_stage(con, file_no, sql, params)
+            finally:
+                if raw_table:
+                    q.drop_table(con, raw_table)
+            if not line_items:
                 # whole-row stage: rowid + skip + 1 is the spreadsheet row (see q.stage_select_sql)
                 q.fill_synthesised_order_ids(con, stage, pf.name, pf.skip + 1)
             return stage, settings

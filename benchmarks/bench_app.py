@@ -64,6 +64,18 @@ Left for the owners of retention/kpis.py and history.py: compute_kpis and what_i
 each scan it for the history's fingerprint and each compute the monthly activity; cold, the two
 are now the largest cost after the load (0.53 s alone, 0.83 s beside the page drawing).
 
+Then the ingest of line-item exports read into a table before the stage (retention/sql/ingest.py
+create_raw_lines, commit f80347e; library load of this file 3.5-3.9 s -> 2.6-3.1 s), same machine,
+quiet, 3 browser sessions, per session:
+
+    measure                                   Shopify (172 MB)                     goal
+    library: ingest                           3.05
+    library: sidebar + Overview numbers       0.55
+    browser: upload end -> Data page          3.67 3.81 3.84      median 3.81
+    browser: upload end -> Overview drawn     4.05 4.38 4.53      median 4.38       5.0
+    browser: page switch, visited             median 0.32, worst 0.54 (Cohorts)  0.5
+    (the same run before that commit: upload end -> Overview 5.33 5.90 6.41, median 5.90)
+
 Session 2 (same day, before session 3), 3 browser sessions each: Shopify 6.11 s upload end ->
 Overview drawn, generic 3.01 s; page switch median 0.36 / 0.34 s, worst 0.45 / 0.44 s. Session 1
 measured 7.8 s for the Shopify file.

@@ -313,17 +313,23 @@ def restore_memory_limit(con, previous: str | None) -> None:
         con.execute(f"SET memory_limit = '{previous.replace(chr(39), '')}'")
 
 
-def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
-    """Materialise one file's classified rows. File order is kept so row numbers are spreadsheet rows."""
-    name = f"{STAGE_PREFIX}{int(stage_no)}"
+def _create_in_file_order(con, name: str, select_sql: str, params: dict) -> str:
+    """CREATE TABLE name AS select_sql, keeping the order of the rows (rowid = position in the file)."""
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {select_sql}", params)
     finally:
         con.execute("SET preserve_insertion_order = false")
-    # Fields the export lacks are not stored at all (a NULL column costs memory and time at 10M
-    # rows, even when added by ALTER TABLE): the `orders` view gives them as NULL.
     return name
+
+
+def create_stage(con, stage_no: int, select_sql: str, params: dict) -> str:
+    """Materialise one file's classified rows. File order is kept so row numbers are spreadsheet rows.
+
+    Fields the export lacks are not stored at all (a NULL column costs memory and time at 10M rows,
+    even when added by ALTER TABLE): the `orders` view gives them as NULL.
+    """
+    return _create_in_file_order(con, f"{STAGE_PREFIX}{int(stage_no)}", select_sql, params)
 
 
 RAW_PREFIX = "_ingest_raw_"
@@ -338,13 +344,7 @@ def create_raw_lines(con, stage_no: int, source_sql: str, params: dict) -> str:
     copy of every raw column for the aggregate and the join (1M Shopify lines: 2.5-3.1 s for both
     statements against 3.1-3.5 s for the one, same rows).
     """
-    name = f"{RAW_PREFIX}{int(stage_no)}"
-    con.execute("SET preserve_insertion_order = true")
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {source_sql}", params)
-    finally:
-        con.execute("SET preserve_insertion_order = false")
-    return name
+    return _create_in_file_order(con, f"{RAW_PREFIX}{int(stage_no)}", f"SELECT * FROM {source_sql}", params)
 
 
 def source_row_sql(con, table: str, offset: int, qualifier: str = "") -> str:

@@ -109,7 +109,10 @@ def cohort_heatmap(
             x=periods,
             y=cohorts,
             customdata=custom,
-            text=text,
+            # each trace writes the numbers of its own cells only: the two traces cover the same
+            # grid, and a second label drawn over a dark cell in the grey trace's dark font
+            # smeared the white one
+            text=np.where(done, text, ""),
             texttemplate="%{text}",
             colorscale="Blues",
             colorbar={"title": value_label + (" %" if percent else "")},
@@ -124,7 +127,7 @@ def cohort_heatmap(
             x=periods,
             y=cohorts,
             customdata=custom,
-            text=text,
+            text=np.where(done, "", text),
             texttemplate="%{text}",
             colorscale=[[0, GREY], [1, GREY]],
             showscale=False,

@@ -37,6 +37,14 @@ def test_heatmap_puts_incomplete_cells_in_the_grey_trace_only():
     assert cells.text[list(zip(cells.x, cells.y, strict=True)).index((1, "2024-02-01"))] == "not yet complete"
 
 
+def test_heatmap_writes_each_number_once_in_the_trace_that_colours_its_cell():
+    fig = charts.cohort_heatmap(_cells())
+    coloured, grey = (np.array(tr.text, dtype=object) for tr in fig.data[:2])
+    # January: 100.0 and 30.0 complete (coloured trace), 20.0 incomplete (grey trace); February 100.0, then 25.0 grey.
+    assert coloured.tolist() == [["100.0", "30.0", ""], ["100.0", "", ""]]
+    assert grey.tolist() == [["", "", "20.0"], ["", "25.0", ""]]
+
+
 def test_pareto_points_of_four_customers():
     pts = charts.pareto_points([100, 1, 2, 3])
     # The largest customer is a quarter of the customers and 100/106 of the revenue.

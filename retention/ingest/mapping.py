@@ -247,6 +247,28 @@ class MappingGuess:
         return sorted(f for f, c in self.confidence.items() if c < 1.0)
 
 
+_CODE = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9_\-./]{0,63}\s*$")
+
+
+def _returns_on_other_dates(values: list[str], dates: list[str]) -> bool:
+    """Whether the values found on several rows are, for the most part, found on several dates.
+
+    A customer's id comes back on the rows of their later orders; an order number comes back only
+    on the lines of its one order, all written with one date. Needs two such values at least, so
+    that one coincidence in the sample decides nothing.
+    """
+    rows: dict[str, int] = {}
+    days: dict[str, set[str]] = {}
+    for value, day in zip(values, dates, strict=False):
+        v = value.strip()
+        if v:
+            rows[v] = rows.get(v, 0) + 1
+            days.setdefault(v, set()).add(day.strip())
+    repeated = [v for v, n in rows.items() if n > 1]
+    returning = [v for v in repeated if len(days[v]) > 1]
+    return len(returning) >= 2 and len(returning) >= 0.5 * len(repeated)
+
+
 def _share(values: list[str], pattern: re.Pattern) -> float:
     vals = [v for v in values if v.strip()]
     if not vals:
@@ -307,6 +329,18 @@ def guess_mapping(columns: list[str], sample_rows: list[list[str]], fmt: ExportF
         if best is not None and _share(cols_values[best], pattern) >= need:
             guess.found(fld, best, 0.4, "values_look_like", column=best, field=fld)
             used.add(best)
+    # No identity found by name (no customer, e-mail or phone column): an id column whose values
+    # come back on rows of other dates holds customers (CDNOW's `id`, a CRM's `member id`). Without
+    # it every row would be left out for want of an identity; the guess is reported for a check.
+    if not ({"customer_id", "email", "phone"} & guess.mapping.keys()) and "order_date" in guess.mapping:
+        dates = cols_values[guess.mapping["order_date"]]
+        for c in columns:
+            if c in used or not re.search(r"\bid\b", norm[c]) or _share(cols_values[c], _CODE) < 0.9:
+                continue
+            if _returns_on_other_dates(cols_values[c], dates):
+                guess.found("customer_id", c, 0.4, "returns_on_other_dates", column=c)
+                used.add(c)
+                break
     # A "Cliente"/"Customer" column holding people's names is no identity: two Mario Rossi are two
     # customers, and one customer may type their name two ways. With an e-mail or phone to go by,
     # read it as the full name and let identity fall back to those.

@@ -427,3 +427,25 @@ def test_a_line_longer_than_the_sample_reader_takes_is_still_read(con, tmp_path)
         ("A1", datetime(2024, 12, 31), 1_500_000),
         ("A2", datetime(2025, 1, 5), 3),
     ]
+
+
+def test_cdnow_with_its_header_finds_the_customer_in_the_id_column(con, tmp_path):
+    # pymc-marketing's CDNOW file: `_id` (master id) and `id` (sample id) both number the customer;
+    # neither header names a customer, but their values come back on rows of other dates
+    rows = [ln.split() for ln in CDNOW.read_text().splitlines()]
+    text = "_id,id,date,cds_bought,spent\n" + "".join(",".join(r) + "\n" for r in rows)
+    r = load_orders(con, [write(tmp_path, "cdnow_sample_transactions.csv", text)])
+    assert r.mapping["customer_id"] == "_id" and "customer_id" in r.guessed
+    assert (r.rows_in, r.rows_kept, r.customers) == (6919, 6919, 2357)
+    assert r.revenue == pytest.approx(244091.94, abs=0.01)
+    assert any("'_id' come back on rows of other dates" in w for w in r.warnings)
+
+
+def test_an_id_that_repeats_only_within_one_order_is_not_taken_for_a_customer(con, tmp_path):
+    # order lines: `id` is the order number, repeated on its lines with one date; no identity at all
+    text = "id,date,product,total\n" + "".join(
+        f"{o},2024-01-{o:02d} 10:00,item{k},5.00\n" for o in range(1, 6) for k in range(2)
+    )
+    r = load_orders(con, [write(tmp_path, "lines.csv", text)])
+    assert "customer_id" not in r.mapping
+    assert (r.rows_kept, r.dropped) == (0, {"missing customer identity": 10})

@@ -85,6 +85,8 @@ with m[1]:
         for note in result.note_values or result.notes:
             st.caption("ℹ️ " + (churn_note_text(note, lang) if isinstance(note, dict) else note))
 
+# the last order day of the data: the migration tab counts back from it, the drill-down's recency to it
+last = pd.Timestamp(customers["last_order"].max()).date()
 tabs = st.tabs(
     [
         "🚦 " + t("churn.tiers", lang),
@@ -249,7 +251,6 @@ with tabs[4]:
             horizontal=True,
             format_func=lambda b: t(f"churn.by_{b}", lang),
         )
-        last = pd.Timestamp(customers["last_order"].max()).date()
         months_back = app_ui.kept(
             st.select_slider, "ch_mig_months", t("churn.since_months", lang), options=[1, 3, 6, 12], value=6
         )

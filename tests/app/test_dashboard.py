@@ -72,6 +72,28 @@ def test_every_page_draws_and_a_page_switch_recomputes_nothing():
     assert len(new) <= 1
 
 
+TABBED_PAGES = {
+    "pages/data.py": "data_tabs",
+    "pages/overview.py": "overview_tabs",
+    "pages/cohorts.py": "cohort_tabs",
+    "pages/customer_value.py": "value_tabs",
+    "pages/churn_segments.py": "churn_tabs",
+}
+
+
+def test_every_tab_of_every_page_draws():
+    # only the open tab of a page is computed: each one has to be opened to be run at all
+    at = _app()
+    for page, key in TABBED_PAGES.items():
+        at.switch_page(page).run()
+        labels = [tab.label for tab in at.tabs if tab.key == key] or [tab.label for tab in at.tabs]
+        for label in labels:
+            at.session_state[key] = label
+            at.run()
+            _ok(at)
+            assert not at.error, (page, label, [e.value for e in at.error])
+
+
 def test_upload_replaces_the_demo_and_a_bad_file_keeps_it(shopify_upload):
     name, data = shopify_upload
     expected = load_orders(connect(), [(name, data)]).to_dict()

@@ -118,12 +118,34 @@ def text_expr(col: str) -> str:
     return f"NULLIF(CASE WHEN {c} LIKE ' %' OR {c} LIKE '% ' THEN trim({c}) ELSE {c} END, '')"
 
 
+# Around an amount: spaces (also no-break ones, and "1 234,56"), apostrophes ("1'234.50"), a currency
+# symbol, or a three-letter currency code at either end ("EUR 12", "12.50 USD").
+_AMOUNT_NOISE = "[\\s\u00a0''\u2019]|[\u20ac$\u00a3\u00a5]|^[A-Za-z]{3}|[A-Za-z]{3}$"  # SQL text: '' is one quote
+
+
 def number_text_expr(col: str, comma_decimal: bool) -> str:
-    """Amount text without currency symbols, spaces and thousands separators, with a '.' decimal."""
-    bare = f"regexp_replace({quote_ident(col)}, '[^0-9,.\\-]', '', 'g')"
-    if comma_decimal:
-        return f"replace(replace({bare}, '.', ''), ',', '.')"
-    return f"replace({bare}, ',', '')"
+    """Amount text as a plain number with a '.' decimal, or NULL when it is not one amount.
+
+    Each value is read on its own: with both separators the last one is the decimal ("2.000,00"
+    and "2,000.00" are both 2000); several groups of three digits are thousands ("1.234.567");
+    one separator followed by exactly three digits is ambiguous ("1.234") and follows the file's
+    convention (`comma_decimal`); any other single separator is the decimal ("12.5" in a file of
+    decimal commas is twelve and a half). Text around the digits other than currency and spaces
+    ("10 (was 15)", "3 x 4", "=2+5") makes it no amount, and the row is rejected as unparseable
+    instead of its digits being glued together.
+    """
+    t = f"regexp_replace({quote_ident(col)}, '{_AMOUNT_NOISE}', '', 'g')"
+    ambiguous = f"replace(replace({t}, '.', ''), ',', '.')" if comma_decimal else f"replace({t}, ',', '')"
+    return (
+        f"CASE WHEN NOT regexp_full_match({t}, '[-+]?[0-9]+([.,][0-9]+)*') THEN NULL "
+        f"WHEN strpos({t}, ',') = 0 AND strpos({t}, '.') = 0 THEN {t} "
+        f"WHEN strpos({t}, ',') > 0 AND strpos({t}, '.') > 0 THEN CASE WHEN regexp_matches({t}, ',[0-9]*$') "
+        f"THEN replace(replace({t}, '.', ''), ',', '.') ELSE replace({t}, ',', '') END "
+        f"WHEN regexp_full_match({t}, '[-+]?[0-9]{{1,3}}([.,][0-9]{{3}}){{2,}}') "
+        f"THEN replace(replace({t}, '.', ''), ',', '') "
+        f"WHEN regexp_full_match({t}, '[-+]?[0-9]{{1,3}}[.,][0-9]{{3}}') THEN {ambiguous} "
+        f"WHEN regexp_full_match({t}, '[-+]?[0-9]+[.,][0-9]+') THEN replace({t}, ',', '.') END"
+    )
 
 
 def money_expr(col: str, comma_decimal: bool) -> str:

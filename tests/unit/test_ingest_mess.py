@@ -116,6 +116,36 @@ def test_currency_symbols_and_thousands(con, tmp_path):
     assert r.revenue == pytest.approx(1241.25)
 
 
+def test_an_amount_in_the_other_convention_is_read_by_its_own_separators(con, tmp_path):
+    # a file of decimal points with one amount written the Italian way, and the reverse
+    dots = "order,date,customer,amount\n1,2024-01-01,c,2.50\n2,2024-01-02,c,\"2.000,00\"\n3,2024-01-03,c,\"1,234\"\n"
+    load_orders(con, [write(tmp_path, "dots.csv", dots)])
+    assert [row[2] for row in kept(con)] == [Decimal("2.50"), Decimal("2000.00"), Decimal("1234.00")]
+    commas = (
+        "Numero ordine;Data ordine;Cliente;Totale\n1;01/01/2024;c;2,50\n2;02/01/2024;c;12.5\n"
+        "3;03/01/2024;c;1,234.50\n4;04/01/2024;c;1.234\n5;05/01/2024;c;1.234.567,89\n"
+    )
+    load_orders(con, [write(tmp_path, "commas.csv", commas)])
+    assert [row[2] for row in kept(con)] == [
+        Decimal("2.50"),  # the file's decimal comma
+        Decimal("12.50"),  # one point not followed by three digits: a decimal point
+        Decimal("1234.50"),  # both separators: the last one is the decimal
+        Decimal("1234.00"),  # one point and three digits: thousands, as the file writes them
+        Decimal("1234567.89"),
+    ]
+
+
+def test_text_around_an_amount_rejects_the_row_instead_of_gluing_its_digits(con, tmp_path):
+    text = (
+        "order,date,customer,amount\n1,2024-01-01,c,10 (was 15)\n2,2024-01-01,c,3 x 4\n"
+        "3,2024-01-01,c,=2+5\n4,2024-01-01,c,\u20ac 7.50\n5,2024-01-01,c,8.00 EUR\n"
+    )
+    r = load_orders(con, [write(tmp_path, "t.csv", text)])
+    assert r.dropped == {"unparseable amount": 3}
+    assert [row[2] for row in kept(con)] == [Decimal("7.50"), Decimal("8.00")]
+    assert con.execute("SELECT source_row FROM rejected_rows").fetchall() == [(2,), (3,), (4,)]
+
+
 def test_quoted_newlines_and_ragged_rows(con, tmp_path):
     p = write(
         tmp_path,

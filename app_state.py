@@ -128,15 +128,16 @@ def _mapping_key(mapping: dict[str, str] | None) -> str:
 def _load_into_new_connection(files: list[Any], mapping: dict[str, str] | None, progress=None):
     """Ingest `files` into a fresh connection; the caller swaps it in only when this succeeded,
     so a bad file never replaces the data that is loaded."""
-    from retention.ingest import load_orders
+    from retention.ingest import load_orders, require_rows_kept
 
     con = _take_spare_connection()
     try:
-        report = load_orders(con, files, mapping=mapping or None, progress=progress)
+        report = load_orders(con, files, mapping=mapping or None, progress=progress).to_dict()
+        require_rows_kept(report)  # an empty shop would replace the data the user had
     except BaseException:
         con.close()
         raise
-    return con, report.to_dict()
+    return con, report
 
 
 @st.cache_resource(max_entries=2, ttl=24 * 3600, show_spinner=False)

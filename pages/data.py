@@ -39,13 +39,14 @@ def _unmapped(exc: BaseException, files: list[tuple[str, bytes]]) -> tuple | Non
 
 
 def _name_the_missing_columns(files: list[tuple[str, bytes]], seen) -> None:
-    """Pick the date and amount columns of an upload that could not be loaded without them."""
+    """Pick the date, amount and customer columns of an upload that could not be loaded (or kept
+    no row) without them; the customer is optional (identity then falls back to e-mail or phone)."""
     with st.container(border=True):
         st.markdown("**🗺️ " + t("data.fix_title", lang) + "**")
         st.caption(t("data.fix_help", lang))
         columns = list(seen.columns)
         picks = {}
-        for box, fld in zip(st.columns(2), ("order_date", "revenue"), strict=True):
+        for box, fld in zip(st.columns(3), ("order_date", "revenue", "customer_id"), strict=True):
             guess = seen.mapping.get(fld)
             picks[fld] = box.selectbox(
                 t(f"data.fix_{fld}", lang),
@@ -55,9 +56,9 @@ def _name_the_missing_columns(files: list[tuple[str, bytes]], seen) -> None:
             )
         st.caption(t("data.fix_sample", lang))
         st.dataframe(pd.DataFrame(seen.sample_rows[:5], columns=columns), hide_index=True)
-        if st.button(t("data.fix_load", lang), key="fix_load", disabled=not all(picks.values())):
+        if st.button(t("data.fix_load", lang), key="fix_load", disabled=not (picks["order_date"] and picks["revenue"])):
             try:
-                app_state.load_files(files, mapping=picks)
+                app_state.load_files(files, mapping={fld: col for fld, col in picks.items() if col})
             except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
                 s.upload_error = app_state.friendly_error(exc)
             else:

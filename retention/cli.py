@@ -64,11 +64,13 @@ def _parse_date(text: str | None, option: str) -> date | None:
         raise UserInputError(f"{option} takes a date as YYYY-MM-DD, not {text!r}") from None
 
 
-def _load(args: argparse.Namespace, *, count_ids: bool = True, fields: Sequence[str] | None = None):
+def _load(
+    args: argparse.Namespace, *, count_ids: bool = True, fields: Sequence[str] | None = None, need_rows: bool = True
+):
     """Open a connection and ingest the files of the command into its `orders` table
-    (`fields`, `count_ids`: see `load_orders`)."""
+    (`fields`, `count_ids`: see `load_orders`). `need_rows`: stop (exit 2) when no row was kept."""
     from retention.db import connect
-    from retention.ingest import load_orders
+    from retention.ingest import load_orders, require_rows_kept
 
     con = connect()
     report = load_orders(
@@ -79,11 +81,13 @@ def _load(args: argparse.Namespace, *, count_ids: bool = True, fields: Sequence[
         count_ids=count_ids,
         fields=fields,
     )
+    if need_rows:
+        require_rows_kept(report.to_dict())
     return con, report
 
 
 def _cmd_quality(args: argparse.Namespace) -> str:
-    _con, report = _load(args)
+    _con, report = _load(args, need_rows=False)  # the ledger says why nothing was kept
     return dumps(report.to_dict())
 
 

@@ -150,7 +150,13 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     code = getattr(exc, "code", None)
     if not code or f"error.{code}" not in strings(DEFAULT_LANGUAGE):
         return str(exc)
-    return t(f"error.{code}", lang, **getattr(exc, "values", {}))
+    values = dict(getattr(exc, "values", {}))
+    if "why" in values:  # a cleaning-ledger reason
+        values["why"] = reason_label(values["why"], lang)
+    for k in ("rows", "n"):
+        if isinstance(values.get(k), int):
+            values[k] = format_number(values[k], lang)
+    return t(f"error.{code}", lang, **values)
 
 
 def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:

@@ -57,12 +57,13 @@ __all__ = [
     "ledger_table",
     "load_mapping",
     "load_orders",
+    "require_rows_kept",
     "save_mapping",
 ]
 
 FileItem = str | Path | tuple[str, bytes]
 # UserInputError codes of a load that naming a column fixes (`mapping={"order_date": ...}`)
-MAPPING_FIXES = ("no_date_column", "no_amount_column")
+MAPPING_FIXES = ("no_date_column", "no_amount_column", "nothing_kept")
 Progress = Callable[[float, str], None]
 
 
@@ -533,6 +534,23 @@ def load_orders(
         zero_value_orders=zero_orders,
         revenue_basis="; ".join(bases),
         notes=notes,
+    )
+
+
+def require_rows_kept(report: dict[str, Any]) -> None:
+    """Stop, with UserInputError `nothing_kept`, after a load that kept no row (an `IngestReport`
+    as a dict): every analysis would show an empty shop. The quality report shows such a load, its
+    ledger says why; the analyses and the app stop here, and the app keeps the data it had."""
+    if report["rows_kept"]:
+        return
+    why, n = max(report["dropped"].items(), key=lambda kv: kv[1]) if report["dropped"] else ("", 0)
+    raise UserInputError(
+        f"none of the {report['rows_in']:,} rows could be kept ({n:,} {why}); name the order date, amount and "
+        "customer columns with --map FIELD=COLUMN.",
+        code="nothing_kept",
+        rows=report["rows_in"],
+        n=n,
+        why=why,
     )
 
 

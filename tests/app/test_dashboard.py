@@ -249,6 +249,31 @@ def test_an_upload_without_a_recognised_date_column_is_mapped_in_the_page():
     assert _metric(at, "Customers") == "2"
 
 
+def test_an_upload_that_keeps_no_row_keeps_the_demo_and_asks_for_the_customer_column():
+    """'Tessera' (a loyalty card number) is neither a header the ingester knows nor an id column,
+    so every row lacks a customer: the demo stays, the page asks for the columns, and with
+    'Tessera' as the customer the file loads 4 rows of 2 customers, 40.00 in all."""
+    data = (
+        b"Data ordine,Totale,Tessera\n2024-01-05,10.00,T1\n2024-01-05,5.00,T2\n"
+        b"2024-02-01,20.00,T1\n2024-03-01,5.00,T2\n"
+    )
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload("tessere.csv", data, "text/csv").run()
+    _ok(at)
+    assert at.error and "none of the 4 rows could be kept" in at.error[0].value
+    assert "missing customer identity" in at.error[0].value
+    assert at.session_state["_retention_state"].dataset.source == "demo"  # the previous data stays
+    assert at.selectbox(key="fix_order_date").value == "Data ordine"
+    at.selectbox(key="fix_customer_id").select("Tessera").run()
+    at.button(key="fix_load").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    ds = at.session_state["_retention_state"].dataset
+    assert (ds.source, ds.report["rows_kept"], ds.report["customers"]) == ("upload", 4, 2)
+    assert ds.report["revenue"] == pytest.approx(40.0)
+
+
 def test_after_an_upload_the_overview_numbers_are_computed_ahead(shopify_upload):
     """The Data page starts the Overview's KPIs and what-if when an upload is loaded; the Overview
     then shows those very results (the same objects, not computed again), equal to the library's."""

@@ -72,3 +72,24 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
         assert p.stdout == ""
         lines = p.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+
+
+def test_a_file_that_keeps_no_row_is_reported_by_quality_and_stops_the_analyses(tmp_path):
+    f = tmp_path / "tessere.csv"
+    f.write_text("Data ordine,Totale,Tessera\n2024-01-05,10.00,T1\n2024-02-01,20.00,T1\n")
+    p = run(str(f))
+    assert p.returncode == 0, p.stderr  # the ledger is the answer: both rows lack a customer
+    assert json.loads(p.stdout)["dropped"] == {"missing customer identity": 2}
+    for command in ("kpis", "cohorts", "customers"):
+        q = subprocess.run([sys.executable, "-m", "retention.cli", command, str(f)], capture_output=True, text=True)
+        assert q.returncode == 2 and q.stdout == "", (command, q.stdout)
+        assert q.stderr.strip().splitlines() == [
+            "retention: none of the 2 rows could be kept (2 missing customer identity); name the order date, "
+            "amount and customer columns with --map FIELD=COLUMN."
+        ], q.stderr
+    ok = subprocess.run(
+        [sys.executable, "-m", "retention.cli", "kpis", str(f), "--map", "customer_id=Tessera"],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["customers"] == 1

@@ -27,6 +27,7 @@ from retention.ingest.cleaning import (
     FileSettings,
     build_stage_sql,
     decide_comma_decimal,
+    decide_currency,
     decide_date_formats,
     decide_day_first,
     decide_typed_columns,
@@ -210,6 +211,8 @@ def _settings(con, pf: PreparedFile, fmt: ExportFormat, mapping: dict[str, str],
     offset = 1 if date_col else 0
     money_values = [v for r in rows for v in r[offset : offset + len(money_cols)] if v]
     settings.comma_decimal = decide_comma_decimal(money_values, default=italian)
+    if "currency" not in mapping:
+        settings.currency = decide_currency(money_values)
     samples: dict[str, tuple[str, list[str]]] = {}
     if date_col:
         samples[date_col] = ("date", [r[0] for r in rows])
@@ -353,6 +356,7 @@ def load_orders(
     any_customer_id = any_email = False
     missing_everywhere: list[str] = []
     previous_limit = None
+    written_currency = None  # the currency symbol of the amounts, for files without a currency column
     source_type = None
     offsets: list[int] = []
     try:
@@ -392,6 +396,7 @@ def load_orders(
                 if len(items) > 1 or not ({"product_id", "product_name"} & mp.keys()):
                     store |= {"product_id", "product_name", "quantity"}  # mark_duplicates' key
             stage, settings = _stage_file(con, item, pf, fmt, mp, n, source_type, store)
+            written_currency = written_currency or settings.currency
             stages.append(stage)
             offsets.append(pf.skip + 1)
             formats.append(fmt)
@@ -523,7 +528,7 @@ def load_orders(
         dropped=dropped,
         date_min=dmin.isoformat() if dmin else None,
         date_max=dmax.isoformat() if dmax else None,
-        currency=cur[0] if cur else None,
+        currency=cur[0] if cur else written_currency,
         warnings=warnings,
         revenue_in=_money(revenue_in),
         revenue_dropped=revenue_dropped,

@@ -52,6 +52,7 @@ class FileSettings:
     date_formats: tuple[str, ...] = ()  # strptime formats seen in the sample, tried next
     # raw columns (c1..cN) the CSV reader may parse itself: the sample held only plain values
     typed: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None  # ISO code the amounts are written with ("$39.64"), when no column says
 
 
 _PLAIN_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
@@ -128,6 +129,24 @@ def decide_day_first(values: list[str], default: bool = True) -> tuple[bool, boo
     if max(seconds) > 12:
         return False, False
     return default, True
+
+
+_CURRENCY_MARKS = (("EUR", ("€", "EUR")), ("GBP", ("£", "GBP")), ("CHF", ("CHF",)), ("USD", ("$", "USD")))
+
+
+def decide_currency(values: list[str]) -> str | None:
+    """The currency most sampled amounts are written with ("$39.64", "12,50 €"), or None.
+
+    A bare "$" is read as US dollars, the commonest; a code beside the amount ("CAD 12") is
+    not a symbol this reads, and the export's currency column, when there is one, comes first.
+    """
+    vals = [v for v in values if v and v.strip()]
+    if not vals:
+        return None
+    for code, marks in _CURRENCY_MARKS:
+        if sum(1 for v in vals if any(m in v.upper() for m in marks)) >= 0.5 * len(vals):
+            return code
+    return None
 
 
 def decide_comma_decimal(values: list[str], default: bool = False) -> bool:

@@ -95,11 +95,12 @@ CASES = [
         {"cancelled or failed": 1},
         "2024-12-31",
         "2025-01-05",
-        None,
+        "EUR",  # no currency column: the amounts are written with the euro sign
     ),
-    ("magento_orders.csv", "magento", 1, 1, 1, 1, 39.64, {}, "2024-01-05", "2024-01-05", None),
+    # "$39.64": no currency column, the dollar sign says USD
+    ("magento_orders.csv", "magento", 1, 1, 1, 1, 39.64, {}, "2024-01-05", "2024-01-05", "USD"),
     # cp1252 + sep=; + decimal comma: 30 x 1.000,50 + 12,30; customers C0..C4 and C9
-    ("italian_cp1252.csv", "generic", 31, 31, 31, 6, 30027.30, {}, "2024-01-01", "2024-01-28", None),
+    ("italian_cp1252.csv", "generic", 31, 31, 31, 6, 30027.30, {}, "2024-01-01", "2024-01-28", "EUR"),
 ]
 
 

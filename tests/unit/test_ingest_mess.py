@@ -146,6 +146,18 @@ def test_text_around_an_amount_rejects_the_row_instead_of_gluing_its_digits(con,
     assert con.execute("SELECT source_row FROM rejected_rows").fetchall() == [(2,), (3,), (4,)]
 
 
+def test_the_currency_symbol_of_the_amounts_is_the_currency_when_no_column_says(con, tmp_path):
+    head = "order,date,customer,amount\n"
+    dollars = write(tmp_path, "d.csv", head + '1,2024-01-01,c,$39.64\n2,2024-01-02,c,"$1,000.00"\n')
+    assert load_orders(con, [dollars]).currency == "USD"
+    pounds = write(tmp_path, "p.csv", head + "1,2024-01-01,c,\u00a312.00\n2,2024-01-02,c,\u00a38.50\n")
+    assert load_orders(con, [pounds]).currency == "GBP"
+    bare = write(tmp_path, "b.csv", head + "1,2024-01-01,c,12.00\n")
+    assert load_orders(con, [bare]).currency is None  # nothing says: the app shows its default
+    column = write(tmp_path, "c.csv", "order,date,customer,amount,currency\n1,2024-01-01,c,$5.00,cad\n")
+    assert load_orders(con, [column]).currency == "CAD"  # the export's own column comes first
+
+
 def test_quoted_newlines_and_ragged_rows(con, tmp_path):
     p = write(
         tmp_path,

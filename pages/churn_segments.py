@@ -11,7 +11,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.churn import choice_text, churn_note_text, drilldown_candidates
+from retention.churn import choice_text, churn_note_text, drilldown_candidates, window_source_text
 from retention.i18n import format_date, format_money, format_number, format_percent, t
 from retention.segments import (
     rfm_grid_counts,
@@ -62,7 +62,8 @@ if customers.empty:
     st.warning(t("common.no_data", lang))
     st.stop()
 
-o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + str(result.window_source))
+source = window_source_text(result.window_values, lang) if result.window_values else str(result.window_source)
+o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + source)
 
 m = st.columns([1, 2])
 with m[0]:

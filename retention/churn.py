@@ -149,6 +149,23 @@ class WindowChoice:
     days: int
     source: str
     typical_gap_days: float  # median days between consecutive orders (NaN without repeat orders)
+    # `source` as data ({"code": ..., values}) for `window_source_text` in another language
+    source_values: dict[str, object] = field(default_factory=dict)
+
+
+def window_source_text(values: dict[str, object], lang: str = "en") -> str:
+    """Where the churn window comes from (`WindowChoice.source_values`), in `lang`."""
+    code = str(values.get("code"))
+    numbers = {k: format_number(v, lang) for k, v in values.items() if k != "code"}
+    text = t(f"churn.window_{code}", lang, **numbers)
+    if code == "measured" and values.get("bounded") is not None:
+        text += t("churn.window_bounded", lang, days=format_number(values["bounded"], lang))
+    return text
+
+
+def _window_choice(days: int, typical_gap_days: float, **values: object) -> WindowChoice:
+    values = {k: v for k, v in values.items() if v is not None}
+    return WindowChoice(days, window_source_text(values, "en"), typical_gap_days, values)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -175,21 +192,21 @@ def default_window_days(
     hist = query_gap_histogram(con, as_of=end, table=table, prepared=prepared)
     gaps = int(hist["gaps"].sum()) if len(hist) else 0
     if gaps < MIN_GAPS_FOR_WINDOW:
-        return WindowChoice(
+        return _window_choice(
             WINDOW_WITHOUT_DATA,
-            f"only {gaps} repeat orders: too few to measure the shop's rhythm, {WINDOW_WITHOUT_DATA} days assumed",
             float("nan")
             if gaps == 0
             else _weighted_quantile(hist["gap_days"].to_numpy(), hist["gaps"].to_numpy(), 0.5),
+            code="assumed",
+            gaps=gaps,
+            n=WINDOW_WITHOUT_DATA,
         )
     values, weights = hist["gap_days"].to_numpy(dtype=float), hist["gaps"].to_numpy(dtype=float)
     p80 = _weighted_quantile(values, weights, WINDOW_QUANTILE)
     median = _weighted_quantile(values, weights, 0.5)
     days = int(min(max(round(p80), WINDOW_BOUNDS[0]), WINDOW_BOUNDS[1]))
-    source = f"80% of repeat orders come within {int(p80)} days of the previous one ({gaps} gaps measured)"
-    if days != int(p80):
-        source += f", bounded to {days} days"
-    return WindowChoice(days, source, median)
+    bounded = days if days != int(p80) else None
+    return _window_choice(days, median, code="measured", p80=int(p80), gaps=gaps, bounded=bounded)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -407,6 +424,7 @@ class ChurnResult:
     notes: list[str] = field(default_factory=list)
     reason_values: dict[str, object] = field(default_factory=dict)
     note_values: list[dict[str, object]] = field(default_factory=list)
+    window_values: dict[str, object] = field(default_factory=dict)  # window_source as data
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-friendly summary (no per-customer rows)."""
@@ -543,7 +561,7 @@ def score_churn(
         raise UserInputError("there are no orders to score; load an order export first")
     choice = default_window_days(con, as_of=end, table=table, prepared=prepared)
     if window_days is not None:
-        choice = WindowChoice(int(window_days), "chosen by the user", choice.typical_gap_days)
+        choice = _window_choice(int(window_days), choice.typical_gap_days, code="user")
     n = choice.days
     thr = dict(thresholds or RISK_THRESHOLDS)
     c2 = end - timedelta(days=n)
@@ -698,6 +716,7 @@ def score_churn(
         thresholds=thr,
         window_days=n,
         window_source=choice.source,
+        window_values=choice.source_values,
         confidence=confidence,
         observation_end=end,
         cutoffs={"train": c1, "holdout": c2, "end": end},

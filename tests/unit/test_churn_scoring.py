@@ -20,6 +20,7 @@ from retention.churn import (
     reliability_bins,
     risk_tiers,
     score_churn,
+    window_source_text,
 )
 from retention.db import connect
 from retention.errors import UserInputError
@@ -52,6 +53,18 @@ def test_window_is_bounded_and_has_a_default_without_repeat_orders():
     assert default_window_days(_cadence_orders({f"c{i}": [500] for i in range(30)})).days == 365
     few = default_window_days(_cadence_orders({f"c{i}": [20] for i in range(5)}))
     assert few.days == 90 and "too few" in few.source
+
+
+def test_where_the_window_comes_from_reads_in_italian():
+    # 30 customers with one 5-day gap each: the 80th percentile is 5 days, raised to the 30-day floor
+    choice = default_window_days(_cadence_orders({f"c{i}": [5] for i in range(30)}))
+    assert choice.source_values == {"code": "measured", "p80": 5, "gaps": 30, "bounded": 30}
+    assert choice.source == (
+        "80% of repeat orders come within 5 days of the previous one (30 gaps measured), bounded to 30 days"
+    )
+    assert window_source_text(choice.source_values, "it") == (
+        "l'80% dei riacquisti arriva entro 5 giorni dal precedente (30 intervalli misurati), limitato a 30 giorni"
+    )
 
 
 def test_cadence_rule_by_hand():

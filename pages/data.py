@@ -12,6 +12,7 @@ import app_ui
 from retention.i18n import (
     field_meaning,
     format_date,
+    format_label,
     format_money,
     format_number,
     how_text,
@@ -118,7 +119,11 @@ currency = rep.get("currency") or "EUR"
 
 
 def _format_label(report: dict) -> str:
-    labels = {f.get("format_label") or f.get("format") for f in report.get("files") or [] if isinstance(f, dict)}
+    labels = {
+        format_label(f.get("format", ""), f.get("format_label") or f.get("format"), lang)
+        for f in report.get("files") or []
+        if isinstance(f, dict)
+    }
     labels.discard(None)
     return " + ".join(sorted(labels)) if labels else str(report.get("format", "–"))
 

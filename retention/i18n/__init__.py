@@ -105,6 +105,11 @@ def reason_label(reason: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _text_or(f"reason.{reason}", lang, reason)
 
 
+def format_label(name: str, label: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The name of a recognised export layout (`ExportFormat.name`, English `label`) in `lang`."""
+    return _text_or(f"format.{name}", lang, label)
+
+
 def note_text(note: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     """One note of the ingester (`IngestReport.notes`: a code and its values) as a sentence in `lang`.
 
@@ -167,6 +172,7 @@ def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
 __all__ = [
     "LANGUAGES",
     "error_text",
+    "format_label",
     "format_date",
     "format_money",
     "format_number",

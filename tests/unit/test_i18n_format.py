@@ -96,3 +96,13 @@ def test_input_errors_in_the_users_language(tmp_path):
         raise AssertionError("an empty file must be refused")
     assert error_text(UserInputError("no code: as it is"), "it") == "no code: as it is"
     assert error_text(UserInputError("unknown", code="no_such_code"), "it") == "unknown"
+
+
+def test_every_export_layout_has_its_name_in_both_languages():
+    from retention.i18n import format_label
+    from retention.ingest.formats import FORMATS, GENERIC
+
+    for fmt in (*FORMATS, GENERIC):
+        assert format_label(fmt.name, "?", "en") == fmt.label
+        assert format_label(fmt.name, "?", "it") not in ("?", fmt.label), fmt.name
+    assert format_label("generic", "?", "it") == "File di ordini generico"

@@ -245,8 +245,15 @@ result = app_state.cached(
     ),
     lambda: render_audience(audience, fmt),
 )
-for warning in result.warnings:
-    st.warning("⚠️ " + warning)
+# the writer's warnings, said from its counts in the page's language (result.warnings are English)
+if result.dropped:
+    detail = ", ".join(
+        f"{format_number(n, lang)} {t(f'aud.cell_{k}', lang)}" for k, n in sorted(result.dropped.items())
+    )
+    st.warning("⚠️ " + t("aud.invalid_left_empty", lang, detail=detail))
+if result.rows_without_identifier:
+    n = format_number(result.rows_without_identifier, lang)
+    st.warning("⚠️ " + t("aud.no_identifier", lang, n=n, fmt=fmt_info.label))
 stem = "audience_" + ("_".join(chosen) if chosen else "all").replace(" ", "_").lower()[:60] + f"_{fmt}"
 d = st.columns(3)
 d[0].download_button(

@@ -165,6 +165,17 @@ def test_language_switch_translates_and_formats_numbers(demo_report):
     assert "annullato o pagamento fallito" in set(ledger.iloc[:, 0])
 
 
+def test_the_audience_file_warnings_read_in_italian():
+    # the demo's full CSV leaves its invalid phone numbers empty, and says so in the page's language
+    at = _app()
+    at.session_state["lang"] = "it"
+    at.switch_page("pages/audiences.py").run()
+    _ok(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "valori non validi lasciati vuoti:" in warnings and "telefono" in warnings, warnings
+    assert "invalid values" not in warnings
+
+
 def test_audience_builder_switches_format_and_holdout():
     at = _app()
     at.switch_page("pages/audiences.py").run()

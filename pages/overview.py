@@ -8,7 +8,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.i18n import format_money, format_number, format_percent, t
+from retention.i18n import format_date, format_money, format_number, format_percent, t
 
 lang = app_state.lang()
 ds = app_state.dataset()
@@ -228,5 +228,10 @@ if scenario:
         key="dl_whatif",
         on_click="ignore",
     )
+if lever == "repeat" and scenario and not (result.get("inputs") or {}).get("new_customers_per_month"):
+    # the lever acts on new customers: with none in the window, its answer is 0, and this says why
+    span = result.get("window") or {}
+    start, end = (format_date(span[k], lang) if span.get(k) else "–" for k in ("from", "to"))
+    st.info("ℹ️ " + t("overview.what_if_no_new", lang, start=start, end=end))
 for note in result.get("notes") or []:
     st.caption("ℹ️ " + note)

@@ -176,6 +176,25 @@ def test_the_audience_file_warnings_read_in_italian():
     assert "invalid values" not in warnings
 
 
+def test_the_what_if_says_why_it_is_zero_without_new_customers():
+    # two customers who first bought in January 2023 and came back a year later: the months the
+    # what-if starts from hold no first order, so the repeat-rate lever adds 0, and the page says why
+    data = (
+        b"order,date,customer,total\n1,2023-01-05,c1,10\n2,2023-01-20,c2,20\n"
+        b"3,2024-02-01,c2,30\n4,2024-03-01,c1,40\n"
+    )
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload("old_customers.csv", data, "text/csv").run()
+    at.switch_page("pages/overview.py").run()
+    _ok(at)
+    assert _metric(at, "Extra revenue, next 12 months") in ("€0", "€0.00")
+    # the what-if starts from the last month of data here (February 2024): no first order in it
+    assert any("No customer placed a first order from 1 Feb 2024 to 1 Mar 2024" in i.value for i in at.info), [
+        i.value for i in at.info
+    ]
+
+
 def test_audience_builder_switches_format_and_holdout():
     at = _app()
     at.switch_page("pages/audiences.py").run()

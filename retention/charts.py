@@ -587,7 +587,7 @@ def benchmark_band_html(
 ) -> str:
     """The benchmark scale as plain HTML (no plotly: a KPI card must draw in a few milliseconds):
     coloured bands `(low, high, label, colour)` side by side, widths proportional to their span,
-    and a black marker at `value` (clipped to the scale). Labels are escaped."""
+    and a black line at `value` (clipped to the scale). Labels are escaped."""
     import html
 
     lo = min(b[0] for b in bands)
@@ -606,9 +606,11 @@ def benchmark_band_html(
     if value is not None and not (isinstance(value, float) and np.isnan(value)):
         pos = (min(max(float(value), lo), hi) - lo) / span * 100
         tip = html.escape(marker_label or "")
+        # a thin upright line through the bar, not a block over it: the band's label stays legible
         marker = (
-            f'<div title="{tip}" style="position:absolute;left:calc({pos:.2f}% - 7px);top:3px;width:14px;'
-            'height:14px;background:#111827;transform:rotate(45deg);border:2px solid white"></div>'
+            f'<div title="{tip}" style="position:absolute;left:calc({pos:.2f}% - 7px);top:-4px;width:14px;'
+            'height:28px;display:flex;justify-content:center"><div style="width:3px;height:100%;'
+            'background:#111827;border-radius:2px;box-shadow:0 0 0 1px white"></div></div>'
         )
     return (
         '<div style="position:relative;display:flex;height:20px;border-radius:4px;overflow:visible;'

@@ -33,6 +33,12 @@ def _ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def _upload(at: AppTest, name: str, data: bytes) -> None:
+    """Upload one CSV file on the Data page, as a user drops it there."""
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+
+
 def _metric(at: AppTest, label: str) -> str:
     values = [m.value for m in at.metric if m.label == label]
     assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
@@ -98,8 +104,7 @@ def test_upload_replaces_the_demo_and_a_bad_file_keeps_it(shopify_upload):
     name, data = shopify_upload
     expected = load_orders(connect(), [(name, data)]).to_dict()
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+    _upload(at, name, data)
     _ok(at)
     assert _metric(at, "Customers") == format_number(expected["customers"], "en")
     # AppTest drops the sidebar after switch_page (a quirk of the test harness, not of the app; the
@@ -184,8 +189,7 @@ def test_the_what_if_says_why_it_is_zero_without_new_customers():
         b"3,2024-02-01,c2,30\n4,2024-03-01,c1,40\n"
     )
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload("old_customers.csv", data, "text/csv").run()
+    _upload(at, "old_customers.csv", data)
     at.switch_page("pages/overview.py").run()
     _ok(at)
     assert _metric(at, "Extra revenue, next 12 months") in ("€0", "€0.00")
@@ -209,8 +213,7 @@ def test_audience_builder_switches_format_and_holdout():
 def test_a_shop_too_small_for_the_models_still_draws_every_page():
     tiny = (ROOT / "tests" / "fixtures" / "ingest" / "shopify_orders.csv").read_bytes()
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload("tiny.csv", tiny, "text/csv").run()
+    _upload(at, "tiny.csv", tiny)
     _ok(at)
     assert at.session_state["_retention_state"].dataset.names == ["tiny.csv"]
     for page in PAGES[1:]:
@@ -263,8 +266,7 @@ def test_an_upload_without_a_recognised_date_column_is_mapped_in_the_page():
         b'2,"Feb 10, 2024 9:30:00 PM",b@x.it,25.50\n3,"Mar 1, 2024 8:00:00 AM",a@x.it,7.25\n'
     )
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload("odd.csv", data, "text/csv").run()
+    _upload(at, "odd.csv", data)
     _ok(at)
     assert at.error and "recognised as the order date" in at.error[0].value
     assert at.selectbox(key="fix_revenue").value == "How much"  # the guess is offered
@@ -288,8 +290,7 @@ def test_an_upload_that_keeps_no_row_keeps_the_demo_and_asks_for_the_customer_co
         b"2024-02-01,20.00,T1\n2024-03-01,5.00,T2\n"
     )
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload("tessere.csv", data, "text/csv").run()
+    _upload(at, "tessere.csv", data)
     _ok(at)
     assert at.error and "none of the 4 rows could be kept" in at.error[0].value
     assert "missing customer identity" in at.error[0].value
@@ -312,8 +313,7 @@ def test_after_an_upload_the_overview_numbers_are_computed_ahead(shopify_upload)
     load_orders(con, [(name, data)])
     expected = compute_kpis(con, period="month", table="orders")
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+    _upload(at, name, data)
     _ok(at)
     s = at.session_state["_retention_state"]
     assert s.background is not None, "nothing was started ahead"
@@ -332,8 +332,7 @@ def test_after_an_upload_the_overview_numbers_are_computed_ahead(shopify_upload)
 def test_the_same_file_uploaded_again_is_not_read_again(shopify_upload):
     name, data = shopify_upload
     at = _app()
-    at.switch_page("pages/data.py").run()
-    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
+    _upload(at, name, data)
     first = at.session_state["_retention_state"].dataset
     at.get("file_uploader")[0].upload(name, bytes(data), "text/csv").run()  # a new file id, the same bytes
     _ok(at)

@@ -116,7 +116,7 @@ with tab_series:
             series = series[series["complete"].astype(bool)].assign(churn_rate=lambda d: 1 - d["retention_rate"])
         if len(series):
             fig = app_ui.figure(
-                ("time_series4", period, cac_value),
+                ("time_series5", period, cac_value),
                 lambda: charts.time_series(
                     series,
                     x="period_start",
@@ -125,6 +125,7 @@ with tab_series:
                     y_label=t("overview.rate", lang),
                     percent=True,
                     names=[t("kpi.retention", lang), t("kpi.churn", lang)],
+                    colours=[charts.BLUE, charts.CHURN_COLOUR],  # churn in a warning colour, never green
                     lang=lang,
                 ),
             )

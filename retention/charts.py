@@ -8,6 +8,7 @@ Fractions (0.22) are shown as percentages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +24,15 @@ AMBER = "#f59e0b"
 RED = "#dc2626"
 PALETTE = ["#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c"]
 TIER_COLOURS = {"low": GREEN, "medium": AMBER, "high": RED}
+# Churn is a warning, drawn in the colour of the high churn-risk tier; green reads as "good".
+CHURN_COLOUR = RED
+
+# Cohort heatmap cell labels (see `cohort_heatmap`): columns that fit numbers at the normal size,
+# columns that fit whole numbers at TEXT_SMALL_FONT px, and the most labels drawn at all.
+TEXT_FULL_COLUMNS = 20
+TEXT_SMALL_COLUMNS = 40
+TEXT_SMALL_FONT = 9
+TEXT_MAX_CELLS = 2500
 
 
 def _layout(fig: go.Figure, *, lang: str, title: str | None = None, height: int = 380) -> go.Figure:
@@ -89,13 +99,22 @@ def cohort_heatmap(
         + "<br>n = %{customdata[0]:,.0f}"
         + ("<br>95%: %{customdata[1]:.1f}% – %{customdata[2]:.1f}%" if has_interval else "")
     )
-    # Numbers in the cells only while they stay legible (and cheap for the browser to draw).
-    show_text = z.size <= 400
+    # Numbers in the cells while they stay legible. Every row gets its own 22 px (the figure grows
+    # with the cohorts), so only the columns share the page width: up to TEXT_FULL_COLUMNS periods
+    # the numbers keep their decimal at the normal size; up to TEXT_SMALL_COLUMNS they are whole
+    # numbers at a smaller font (a marketer reads "23" as well as "23.4" at a glance); beyond that,
+    # or past TEXT_MAX_CELLS labels (the browser slows down drawing thousands of them), the cells
+    # carry no number. The hover of every cell always gives its value (the invisible points below).
+    n_cols = len(periods)
+    show_text = n_cols <= TEXT_SMALL_COLUMNS and z.size <= TEXT_MAX_CELLS
+    small = n_cols > TEXT_FULL_COLUMNS
+    cell_fmt = (".0f" if percent else ",.0f") if small else fmt
     text = (
-        np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v * scale:{fmt}}")(np.nan_to_num(z)))
+        np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v * scale:{cell_fmt}}")(np.nan_to_num(z)))
         if show_text
         else np.full(z.shape, "")
     )
+    textfont = {"size": TEXT_SMALL_FONT} if small else {}
     # Period 0 is 100% retention by definition: leave it out of the colour range, or every later
     # cell (typically 2-30%) would be drawn in the palest shade.
     later = (z * scale)[:, 1:] if z.shape[1] > 1 and periods[0] == 0 and value == "retention" else z * scale
@@ -114,6 +133,7 @@ def cohort_heatmap(
             # smeared the white one
             text=np.where(done, text, ""),
             texttemplate="%{text}",
+            textfont=textfont,
             colorscale="Blues",
             colorbar={"title": value_label + (" %" if percent else "")},
             hovertemplate=template + "<extra></extra>",
@@ -129,6 +149,7 @@ def cohort_heatmap(
             customdata=custom,
             text=np.where(done, "", text),
             texttemplate="%{text}",
+            textfont=textfont,
             colorscale=[[0, GREY], [1, GREY]],
             showscale=False,
             hovertemplate=template + f"<br><i>{incomplete_label}</i><extra></extra>",
@@ -246,6 +267,26 @@ def pareto_points(values: Sequence[float] | pd.Series, points: int = 200) -> pd.
     )
 
 
+def top_customers_share(values: Sequence[float] | pd.Series, share: float = 0.2) -> float:
+    """Fraction of the total that the top `share` of customers bring (0.674 = 67.4%), exact.
+
+    `values`: one amount per customer (for example historical CLV, net revenue); missing values
+    count as 0 and negative ones (net refunds) as 0, as in `pareto_points`. The customers are
+    sorted by value, largest first, and the top k are summed, k = `share` * n rounded to the
+    nearest whole customer (halves up), at least 1: the customers counted are as close to the
+    stated 20% as whole customers allow. 10 customers: the top 2; 11: 2 (2.2); 13: 3 (2.6);
+    CDNOW's 2,357: 471 (471.4, 19.98% of them). NaN when there is no customer or the total is 0.
+    """
+    v = np.sort(pd.Series(values, dtype=float).fillna(0).clip(lower=0).to_numpy())[::-1]
+    n = len(v)
+    total = float(v.sum())
+    if n == 0 or total <= 0:
+        return float("nan")
+    # round(.., 9) first: 0.2 * 15 is 3.0000000000000004 in floating point, 0.5 * 5 may be 2.4999..
+    k = min(n, max(1, math.floor(round(share * n, 9) + 0.5)))
+    return float(v[:k].sum() / total)
+
+
 def pareto_curve(
     values: Sequence[float] | pd.Series,
     *,
@@ -268,7 +309,9 @@ def pareto_curve(
         )
     )
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", line={"dash": "dot", "color": "#9ca3af"}))
-    at = float(np.interp(marker_share, pts["customer_share"], pts["value_share"]))
+    # the marker is the exact share (the curve itself is sampled at about 200 points)
+    at = top_customers_share(values, marker_share)
+    at = 0.0 if np.isnan(at) else at
     fig.add_trace(
         go.Scatter(
             x=[marker_share * 100],
@@ -444,9 +487,11 @@ def time_series(
     y_label: str,
     percent: bool = False,
     names: Sequence[str] | None = None,
+    colours: Sequence[str] | None = None,
     lang: str = "en",
 ) -> go.Figure:
-    """One or more lines over time (for example retention and churn rate per month)."""
+    """One or more lines over time (for example retention and churn rate per month); `colours`
+    one per line (default the palette in order)."""
     ys = [y] if isinstance(y, str) else list(y)
     fig = go.Figure()
     for i, col in enumerate(ys):
@@ -456,7 +501,7 @@ def time_series(
                 y=df[col].astype(float) * (100.0 if percent else 1.0),
                 mode="lines+markers",
                 name=(names[i] if names else col),
-                line={"color": PALETTE[i % len(PALETTE)], "width": 2.5},
+                line={"color": colours[i] if colours else PALETTE[i % len(PALETTE)], "width": 2.5},
             )
         )
     fig.update_xaxes(title=x_label)
@@ -536,6 +581,7 @@ __all__ = [
     "rfm_grid",
     "risk_tiers",
     "time_series",
+    "top_customers_share",
 ]
 
 

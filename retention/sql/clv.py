@@ -256,9 +256,9 @@ def drop_loaded_orders(con) -> None:
     tables alike; names that do not exist are skipped.
     """
     from retention.schema import ORDERS_TABLE, REJECTED_TABLE
-    from retention.sql.ingest import ROWS_TABLE
+    from retention.sql.ingest import LOAD_TABLE, ROWS_TABLE
 
-    for name in (ORDERS_TABLE, REJECTED_TABLE, ROWS_TABLE):
+    for name in (ORDERS_TABLE, REJECTED_TABLE, ROWS_TABLE, LOAD_TABLE):
         kinds = fetch_all(
             con,
             "SELECT table_type FROM information_schema.tables WHERE table_name = $name AND table_schema = 'main'",

@@ -719,6 +719,8 @@ def write_outputs(con, work: str, row_offset: int = 0) -> None:
     """
     have = table_columns(con, work)
     row = source_row_sql(con, work, row_offset)
+    # First: no moment where an old load's token could vouch for this load's rows.
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(LOAD_TABLE)}")
     for name in (ORDERS_TABLE, REJECTED_TABLE):
         _drop_relation(con, name)
     if work != ROWS_TABLE:
@@ -745,6 +747,39 @@ def write_outputs(con, work: str, row_offset: int = 0) -> None:
         f"CREATE VIEW {quote_ident(REJECTED_TABLE)} AS SELECT {', '.join(rejected)} FROM {rows} "
         f"WHERE reason IS NOT NULL ORDER BY file_no, {row}"
     )
+    con.execute(
+        f"CREATE TABLE {quote_ident(LOAD_TABLE)} AS SELECT CAST($token AS VARCHAR) AS token, sql AS orders_sql "
+        "FROM duckdb_views() WHERE view_name = $name AND schema_name = 'main' AND NOT temporary",
+        {"token": uuid.uuid4().hex, "name": ORDERS_TABLE},
+    )
+
+
+# One row naming the load that wrote `orders`: a token new at every load, and the text of the view.
+LOAD_TABLE = "_ingest_load"
+
+
+def load_token(con, table: str) -> str | None:
+    """The token of the load whose rows `table` shows, or None when `table` is anything else.
+
+    `table` is that load's `orders` when it is still the view the load created (same SQL text) over
+    `_ingest_rows`, which nothing changes after a load. A table or view of the same name created
+    later, or a later load, does not match. Costs a catalog lookup instead of a scan of the rows.
+    """
+    if not fetch_all(
+        con,
+        "SELECT 1 FROM information_schema.tables WHERE table_name = $name AND table_schema = 'main'",
+        {"name": LOAD_TABLE},
+    ):
+        return None
+    row = fetch_all(
+        con,
+        f"SELECT l.token FROM {quote_ident(LOAD_TABLE)} AS l JOIN duckdb_views() AS v ON v.sql = l.orders_sql "
+        "WHERE v.view_name = $name AND v.schema_name = 'main' AND NOT v.temporary "
+        # nothing else of that name (a temporary table would be read instead of the view)
+        "AND (SELECT count(*) FROM information_schema.tables WHERE table_name = $name) = 1",
+        {"name": table},
+    )
+    return row[0][0] if len(row) == 1 else None
 
 
 def kept_summary(con, *, distinct_counts: bool = True) -> tuple:

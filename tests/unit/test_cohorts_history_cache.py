@@ -58,3 +58,49 @@ def test_at_most_max_cached_histories_are_kept():
     assert len(cached(con)) == MAX_CACHED
     clear_history_cache(con)
     assert cached(con) == []
+
+
+def _load(con, tmp_path, name, lines):
+    from retention.ingest import load_orders
+
+    path = tmp_path / name
+    path.write_text("order_id,customer_id,order_date,total\n" + "".join(f"{ln}\n" for ln in lines))
+    load_orders(con, [str(path)])
+
+
+def test_a_loads_orders_are_found_by_its_token_and_a_new_load_gets_a_new_history(tmp_path):
+    from retention.db import connect
+    from retention.sql.ingest import load_token
+
+    con = connect()
+    _load(con, tmp_path, "a.csv", ["1,A,2024-01-05,10.00", "2,A,2024-02-05,20.00", "3,B,2024-01-09,5.00"])
+    token = load_token(con, "orders")
+    assert token is not None
+    first = order_history(con)
+    assert order_history(con) == first
+    assert (compute_kpis(con)["customers"], compute_kpis(con)["orders"]) == (2, 3)
+    # Same rows loaded again: another load, another token, another history (never a stale one).
+    _load(con, tmp_path, "b.csv", ["1,A,2024-01-05,10.00", "2,A,2024-02-05,20.00"])
+    assert load_token(con, "orders") not in (None, token)
+    assert order_history(con) != first
+    k = compute_kpis(con)
+    assert (k["customers"], k["orders"], k["revenue"]) == (1, 2, 30.0)
+
+
+def test_a_table_that_replaces_or_shadows_the_loads_orders_has_no_token(tmp_path):
+    from retention.db import connect
+    from retention.sql.ingest import load_token
+
+    con = connect()
+    _load(con, tmp_path, "a.csv", ["1,A,2024-01-05,10.00", "2,B,2024-02-05,20.00"])
+    assert load_token(con, "rejected_rows") is None
+    con.execute("CREATE TEMP TABLE orders AS SELECT * FROM main.orders WHERE customer_id = 'A'")
+    assert load_token(con, "orders") is None
+    assert compute_kpis(con)["customers"] == 1  # the temp table, read through its digest
+    con.execute("DROP TABLE temp.orders")
+    assert load_token(con, "orders") is not None
+    con.execute("CREATE OR REPLACE TABLE orders_copy AS SELECT * FROM orders")
+    con.execute("DROP VIEW orders")
+    con.execute("CREATE VIEW orders AS SELECT * FROM orders_copy WHERE customer_id = 'B'")
+    assert load_token(con, "orders") is None
+    assert compute_kpis(con)["customers"] == 1

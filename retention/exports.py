@@ -70,9 +70,16 @@ DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_REGION = "IT"
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header row included
 
-# An email: local part starting with a letter or digit (so it can never start a formula),
-# one @, a domain of dot-separated labels. Unicode letters are allowed (\w is Unicode).
-_EMAIL_RE = r"[^\W_][\w.%+'&-]*@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
+# An email: an RFC 5322 dot-atom local part (letters, digits and !#$%&'*+/=?^_`{|}~- in runs
+# joined by single dots: no dot first, last or doubled), one @, a domain of dot-separated labels
+# (at least one dot). No spaces, no quotes-and-comments forms. Unicode letters are allowed (\w is
+# Unicode, as RFC 6531 allows). A valid local part may start with '-', '+' or '=' (-minus@example.it):
+# spreadsheets read those as formulas, so text files write emails through `safe_email_cells`.
+_EMAIL_ATEXT = r"[\w!#$%&'*+/=?^`{|}~-]"
+_EMAIL_RE = (
+    _EMAIL_ATEXT + r"+(?:\." + _EMAIL_ATEXT + r"+)*"
+    r"@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
+)
 _ZIP_RE = r"[A-Za-z0-9][A-Za-z0-9 -]{0,11}"
 _COUNTRY_RE = r"[A-Z]{2}"
 
@@ -188,6 +195,19 @@ def sha256_hex(values: pd.Series) -> pd.Series:
     digests = np.array([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in uniques] + [None], dtype=object)
     # code -1 (missing) picks the trailing None
     return pd.Series(digests[codes], index=values.index, dtype="string")
+
+
+def safe_email_cells(emails: pd.Series) -> pd.Series:
+    """Validated emails as cells of a file a spreadsheet may open (CSV, XLSX, email-tool imports).
+
+    An address starting with '-', '+' or '=' is valid (RFC 5322) but a spreadsheet would run it as
+    a formula, so it gets the same `'` prefix as any other risky text cell (`neutralise_text`):
+    `-minus@example.it` is written `'-minus@example.it`, which a spreadsheet shows as the address
+    and an email tool that imports the file receives with the apostrophe (such addresses are rare;
+    safety first). Every other address is written as it is. Hashed formats hash the address
+    itself, never this cell.
+    """
+    return neutralise_text(emails)
 
 
 def neutralise_text(values: pd.Series) -> pd.Series:
@@ -354,7 +374,7 @@ def _keep(frame: pd.DataFrame, mask: pd.Series) -> tuple[pd.DataFrame, int]:
 def _plain_table(frame: pd.DataFrame, c: Contacts) -> pd.DataFrame:
     """Every field of the frame; identifiers replaced by their validated form, text neutralised."""
     cols: dict[str, pd.Series] = {}
-    validated = {"email": c.email, "phone": c.phone, "country": c.country, "zip": c.zip}
+    validated = {"email": safe_email_cells(c.email), "phone": c.phone, "country": c.country, "zip": c.zip}
     for name in frame.columns:
         if name in validated:
             cols[name] = validated[name]
@@ -490,7 +510,7 @@ def write_klaviyo(frame: pd.DataFrame, c: Contacts) -> ExportResult:
     idx = frame.index
     table = pd.DataFrame(
         {
-            "Email Address": c.email[idx],
+            "Email Address": safe_email_cells(c.email[idx]),
             "Phone Number": c.phone[idx],
             "First Name": neutralise_text(c.first_name[idx]),
             "Last Name": neutralise_text(c.last_name[idx]),
@@ -526,7 +546,7 @@ def write_mailchimp(frame: pd.DataFrame, c: Contacts) -> ExportResult:
     idx = frame.index
     table = pd.DataFrame(
         {
-            "Email Address": c.email[idx],
+            "Email Address": safe_email_cells(c.email[idx]),
             "First Name": neutralise_text(c.first_name[idx]),
             "Last Name": neutralise_text(c.last_name[idx]),
             "Phone Number": c.phone[idx],
@@ -547,7 +567,7 @@ def write_brevo(frame: pd.DataFrame, c: Contacts) -> ExportResult:
     idx = frame.index
     table = pd.DataFrame(
         {
-            "EMAIL": c.email[idx],
+            "EMAIL": safe_email_cells(c.email[idx]),
             "FIRSTNAME": neutralise_text(c.first_name[idx]),
             "LASTNAME": neutralise_text(c.last_name[idx]),
             "SMS": c.phone[idx],

@@ -76,8 +76,9 @@ def test_identifiers_are_validated_not_escaped(fmt: str):
     texts = [v for _h, v in cells(fmt, result.data)]
     assert "+390612345678" in texts  # a phone stays a phone, normalised to E.164
     assert "'+390612345678" not in texts
-    assert not any("evil@" in t for t in texts)  # not an email: dropped from its cell
-    assert result.dropped["email"] == 1 and result.dropped["phone"] == 1 and result.dropped["zip"] == 1
+    # '=evil@example.it' is a valid address (RFC 5322 allows '=' in the local part): kept, neutralised
+    assert "'=evil@example.it" in texts and "=evil@example.it" not in texts
+    assert "email" not in result.dropped and result.dropped["phone"] == 1 and result.dropped["zip"] == 1
 
 
 @pytest.mark.parametrize("fmt", HASHED_FORMATS)
@@ -102,8 +103,8 @@ def test_csv_is_utf8_and_keeps_leading_zeros():
 def test_email_validation_rules():
     emails, invalid = normalise_emails(pd.Series([" A.B@Example.COM ", "a@b", "=x@y.com", None, "", "nome@città.it"]))
     assert emails.tolist()[0] == "a.b@example.com"
-    assert emails.isna().tolist() == [False, True, True, True, True, False]
-    assert invalid == 2
+    assert emails.isna().tolist() == [False, True, False, True, True, False]  # "=x@y.com" is RFC-valid
+    assert invalid == 1
 
 
 @pytest.mark.parametrize("fmt", ["csv", "klaviyo", "mailchimp", "brevo"])
@@ -114,3 +115,65 @@ def test_commas_quotes_and_newlines_round_trip(fmt: str):
                         "brevo": "FIRSTNAME"}[fmt])
     assert [r[col] for r in rows] == ['Rossi, "Jr"', "Anna\nMaria"]
     assert all(len(r) == len(header) for r in rows)
+
+
+def test_rfc_5322_local_parts_are_valid():
+    valid = [
+        "-minus@example.it",  # a local part may start with '-'
+        "+tag@example.it",
+        "o'brien@example.ie",
+        "a.b.c@example.com",
+        "_under@example.com",
+        "x!#$%&'*+/=?^_`{|}~-y@example.com",  # every special character of atext
+        "user+promo@sub.example.co.uk",
+        "mario@città.it",
+    ]
+    emails, invalid = normalise_emails(pd.Series(valid))
+    assert emails.tolist() == valid and invalid == 0
+
+
+def test_broken_addresses_stay_invalid():
+    broken = [
+        "mario rossi@example.it",  # a space
+        "a@b@example.it",  # two @
+        "mario@example",  # a domain without a dot
+        ".mario@example.it",  # a dot first
+        "mario.@example.it",  # a dot last
+        "ma..rio@example.it",  # a doubled dot
+        "@example.it",  # no local part
+        "mario@",  # no domain
+        "mario@-example.it",  # a domain label starting with '-'
+        'ma"rio@example.it',  # a quote (the quoted-string form is not accepted)
+        "ma,rio@example.it",
+    ]
+    emails, invalid = normalise_emails(pd.Series(broken))
+    assert emails.isna().all() and invalid == len(broken)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "klaviyo", "mailchimp", "brevo"])
+def test_an_email_starting_with_minus_is_written_neutralised_in_text_files(fmt: str):
+    frame = pd.DataFrame({"customer_id": ["c1", "c2"], "email": ["-Minus@Example.it", "anna@example.it"]})
+    result = render(frame, fmt)
+    assert "email" not in result.dropped  # valid, not left empty
+    lines = result.data.decode("utf-8").split("\n")
+    col = lines[0].split(",").index({"csv": "email", "brevo": "EMAIL"}.get(fmt, "Email Address"))
+    # exact bytes: the OWASP apostrophe, no quoting (the cell holds no comma or quote), lowercased
+    assert lines[1].split(",")[col] == "'-minus@example.it"
+    assert lines[2].split(",")[col] == "anna@example.it"  # an ordinary address is untouched
+    if fmt == "csv":
+        assert result.data.startswith(b"customer_id,email\nc1,'-minus@example.it\nc2,anna@example.it\n")
+
+
+def test_an_email_starting_with_minus_in_xlsx_is_text_not_a_formula():
+    frame = pd.DataFrame({"customer_id": ["c1"], "email": ["-minus@example.it"]})
+    found = cells("xlsx", render(frame, "xlsx").data)  # asserts no formula cell
+    assert ("email", "'-minus@example.it") in found
+
+
+@pytest.mark.parametrize("fmt", HASHED_FORMATS)
+def test_hashed_formats_hash_the_address_itself_not_the_neutralised_cell(fmt: str):
+    import hashlib
+
+    frame = pd.DataFrame({"customer_id": ["c1"], "email": ["-minus@example.it"]})
+    text = render(frame, fmt).data.decode("utf-8")
+    assert hashlib.sha256(b"-minus@example.it").hexdigest() in text

@@ -665,8 +665,24 @@ def mark_duplicates(con, work: str, row_offset: int = 0) -> None:
     duplicate of the n-th copy in an earlier file (overlapping exports). In files of whole orders a
     repeated order is a duplicate wherever it appears. Rows whose order number was synthesised are
     never duplicates.
+
+    First, by whole orders: an order (order number and customer) whose lines are in several files of
+    order lines is kept from the file holding the most of its lines (the earliest file on a tie), and
+    its lines in the other files are duplicates. An export that ends inside an order holds only its
+    first lines, and where a line's revenue is a share of the order's value (Shopify) those lines
+    differ from the complete copy's, so the line key alone would count the order twice.
     """
     w = quote_ident(work)
+    con.execute(
+        f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
+        "SELECT order_id AS d_order, customer_id AS d_customer, file_no AS d_file FROM ("
+        "SELECT order_id, customer_id, file_no, row_number() OVER ("
+        "PARTITION BY order_id, customer_id ORDER BY count(*) DESC, file_no) AS pick "
+        f"FROM {w} WHERE reason IS NULL AND line_level AND NOT order_synthesised "
+        "GROUP BY order_id, customer_id, file_no) WHERE pick > 1) d "
+        f"WHERE {w}.reason IS NULL AND {w}.line_level AND {w}.order_id = d.d_order "
+        f"AND {w}.customer_id = d.d_customer AND {w}.file_no = d.d_file"
+    )
     have = table_columns(con, work)
     key_cols = ("order_id", "customer_id", "order_date", "product_id", "product_name", "quantity", "revenue")
     key = ", ".join(quote_ident(c) for c in key_cols if c in have)

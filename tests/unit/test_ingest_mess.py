@@ -491,3 +491,29 @@ def test_an_id_that_repeats_only_within_one_order_is_not_taken_for_a_customer(co
     r = load_orders(con, [write(tmp_path, "lines.csv", text)])
     assert "customer_id" not in r.mapping
     assert (r.rows_kept, r.dropped) == (0, {"missing customer identity": 10})
+
+
+def test_an_order_split_by_the_end_of_one_overlapping_export_counts_once(con, tmp_path):
+    """jan.csv ends after two of the three lines of #1006; jan_feb.csv starts at #1004 and has all of
+    #1006. jan.csv's copy shares the order's net value over two lines, so its lines differ from
+    jan_feb.csv's: the order is a duplicate as a whole, and the copy with more lines is kept."""
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "shopify_orders.csv"
+    header, *lines = src.read_text(encoding="utf-8").splitlines()
+    whole = load_orders(con, [src])
+    jan = write(tmp_path, "jan.csv", "\n".join([header, *lines[:-1]]) + "\n")
+    jan_feb = write(tmp_path, "jan_feb.csv", "\n".join([header, *lines[5:]]) + "\n")
+    r = load_orders(con, [jan, jan_feb])
+    assert (r.rows_kept, r.orders, r.customers) == (whole.rows_kept, whole.orders, whole.customers)
+    assert r.revenue == pytest.approx(whole.revenue)
+    # #1004 (1 line) and #1005 (2 lines) are whole in both: jan.csv, the earlier file, keeps them;
+    # #1006 is kept from jan_feb.csv, which has its 3 lines against jan.csv's 2.
+    assert r.dropped["duplicate"] == 5
+    assert con.execute(
+        "SELECT source_file, source_row, order_id FROM rejected_rows WHERE reason = 'duplicate'"
+    ).fetchall() == [
+        ("jan.csv", 10, "#1006"),
+        ("jan.csv", 11, "#1006"),
+        ("jan_feb.csv", 2, "#1004"),
+        ("jan_feb.csv", 3, "#1005"),
+        ("jan_feb.csv", 4, "#1005"),
+    ]

@@ -25,7 +25,7 @@ from retention.audiences import (
     zip_all_segments,
 )
 from retention.errors import UserInputError
-from retention.i18n import format_number, t
+from retention.i18n import export_format_label, format_number, segment_label, t
 from retention.segments import segment_names
 
 lang = app_state.lang()
@@ -58,7 +58,12 @@ present = set(
 )
 options = [s for s in segment_names(by) if s in present] or sorted(present)
 chosen = app_ui.kept(
-    w[1].multiselect, f"au_segments_{by}", t("aud.segments", lang), options, placeholder=t("aud.all_customers", lang)
+    w[1].multiselect,
+    f"au_segments_{by}",
+    t("aud.segments", lang),
+    options,
+    placeholder=t("aud.all_customers", lang),
+    format_func=lambda s: segment_label(s, lang),
 )
 
 MOMENTS = ["none", "anniversary", "milestone", "next_order", "overdue"]
@@ -142,7 +147,11 @@ audience_filters = AudienceFilters(
 st.subheader("2️⃣ " + t("aud.how", lang))
 h = st.columns(3)
 fmt = app_ui.kept(
-    h[0].selectbox, "au_fmt", t("aud.format", lang), list(FORMATS), format_func=lambda k: FORMATS[k].label
+    h[0].selectbox,
+    "au_fmt",
+    t("aud.format", lang),
+    list(FORMATS),
+    format_func=lambda k: export_format_label(k, FORMATS[k].label, lang),
 )
 holdout_pct = app_ui.kept(
     h[1].slider, "au_holdout", t("aud.holdout", lang), 0, 50, 10, help=t("aud.holdout_help", lang)
@@ -174,6 +183,7 @@ elif moment == "overdue":
     base = overdue_customers(base, factor=moment_value)
 
 fmt_info = FORMATS[fmt]
+fmt_label = export_format_label(fmt, fmt_info.label, lang)
 try:
     audience = build_audience(
         base,
@@ -213,7 +223,10 @@ if audience.members.empty:
 counts = audience.counts().assign(
     group=lambda d: d["holdout"].map({True: t("aud.control", lang), False: t("aud.treatment", lang)})
 )
-per_segment = audience.segment_sizes()
+# the segments by their names in the page's language (the data keeps the canonical names)
+per_segment = audience.segment_sizes().assign(
+    segment=lambda d: d["segment"].astype(str).map(lambda s: segment_label(s, lang))
+)
 fig = charts.bar_chart(
     per_segment,
     x="segment",
@@ -253,11 +266,11 @@ if result.dropped:
     st.warning("⚠️ " + t("aud.invalid_left_empty", lang, detail=detail))
 if result.rows_without_identifier:
     n = format_number(result.rows_without_identifier, lang)
-    st.warning("⚠️ " + t("aud.no_identifier", lang, n=n, fmt=fmt_info.label))
+    st.warning("⚠️ " + t("aud.no_identifier", lang, n=n, fmt=fmt_label))
 stem = "audience_" + ("_".join(chosen) if chosen else "all").replace(" ", "_").lower()[:60] + f"_{fmt}"
 d = st.columns(3)
 d[0].download_button(
-    "⬇ " + t("aud.download_file", lang, fmt=fmt_info.label, n=format_number(result.rows, lang)),
+    "⬇ " + t("aud.download_file", lang, fmt=fmt_label, n=format_number(result.rows, lang)),
     result.data,
     f"{stem}.{fmt_info.extension}",
     fmt_info.mime,

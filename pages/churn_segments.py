@@ -12,7 +12,7 @@ import app_state
 import app_ui
 from retention import charts
 from retention.churn import choice_text, churn_note_text, drilldown_candidates, window_source_text
-from retention.i18n import format_date, format_money, format_number, format_percent, t
+from retention.i18n import format_date, format_money, format_number, format_percent, segment_label, t
 from retention.segments import (
     rfm_grid_counts,
     rfm_group_rules_table,
@@ -39,6 +39,24 @@ SUMMARY_COLUMNS = {
     "churn_medium_share": st.column_config.NumberColumn(format="percent"),
     "churn_high_share": st.column_config.NumberColumn(format="percent"),
 }
+
+
+
+def _named(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A segment summary's segments by their names in the page's language (tiers as Low/Medium/High
+    under the "Churn risk" column, the others as translated segment names)."""
+    if by == "churn_risk":
+        return frame.assign(segment=frame["segment"].astype(str).map(lambda s: t(f"churn.tier_{s}", lang)))
+    return frame.assign(segment=frame["segment"].astype(str).map(lambda s: segment_label(s, lang)))
+
+
+def _summary_table(frame: pd.DataFrame, by: str) -> None:
+    """Draw a segment summary with its column names and segments in the page's language."""
+    names = {c: t(f"summary.{c}", lang) for c in frame.columns}
+    names["segment"] = t({"churn_risk": "churn.risk", "rfm": "churn.group", "lifecycle": "churn.segment"}[by], lang)
+    config = {names[c]: cfg for c, cfg in SUMMARY_COLUMNS.items() if c in names}
+    st.dataframe(_named(frame, by).rename(columns=names), hide_index=True, column_config=config)
+
 
 app_ui.page_header("🚦 " + t("churn.title", lang), t("churn.subtitle", lang))
 
@@ -132,11 +150,7 @@ with tabs[0]:
             ("segment_summary", "churn_risk", lang, window),
             lambda: segment_summary(customers, by="churn_risk", language=lang),
         )
-        st.dataframe(
-            by_tier.drop(columns=[c for c in by_tier.columns if c.startswith("churn_")]),
-            hide_index=True,
-            column_config=SUMMARY_COLUMNS,
-        )
+        _summary_table(by_tier.drop(columns=[c for c in by_tier.columns if c.startswith("churn_")]), "churn_risk")
 
 with tabs[1]:
     if tabs[1].open:  # only the open tab is computed and drawn
@@ -194,7 +208,7 @@ with tabs[2]:
             fig = app_ui.figure(
                 ("churn_bar_chart5", window),
                 lambda: charts.bar_chart(
-                    rfm,
+                    _named(rfm, "rfm"),
                     x="segment",
                     y="customers",
                     x_label=t("churn.group", lang),
@@ -205,7 +219,7 @@ with tabs[2]:
             )
             app_ui.chart(fig, rfm, guide=t("churn.rfm_groups_guide", lang), name="rfm_groups", key="ch_rfm_groups")
         st.markdown("##### " + t("churn.groups_table", lang))
-        st.dataframe(rfm, hide_index=True, column_config=SUMMARY_COLUMNS)
+        _summary_table(rfm, "rfm")
         with st.expander(t("churn.rfm_rules", lang)):
             st.caption(t("churn.rfm_rules_guide", lang))
             st.dataframe(rfm_group_rules_table(), hide_index=True)
@@ -219,7 +233,7 @@ with tabs[3]:
         fig = app_ui.figure(
             ("churn_bar_chart6", window),
             lambda: charts.bar_chart(
-                life,
+                _named(life, "lifecycle"),
                 x="segment",
                 y="customers",
                 x_label=t("churn.segment", lang),
@@ -236,11 +250,12 @@ with tabs[3]:
             with st.container(border=True):
                 a, b = st.columns([1, 3])
                 a.markdown(
-                    f"**{row.segment}**  \n{format_number(row.customers, lang)} · {format_percent(row.share, lang)}"
+                    f"**{segment_label(row.segment, lang)}**  \n"
+                    f"{format_number(row.customers, lang)} · {format_percent(row.share, lang)}"
                     f"  \n{format_money(row.revenue, lang, currency, 0)}"
                 )
                 b.markdown(f"📣 **{row.channel}**  \n{row.recommended_action}")
-        st.dataframe(life, hide_index=True, column_config=SUMMARY_COLUMNS)
+        _summary_table(life, "lifecycle")
 
 with tabs[4]:
     if tabs[4].open:  # only the open tab is computed and drawn
@@ -322,7 +337,7 @@ with tabs[5]:
             if row["orders"] == 1:
                 reasons.append(t("churn.why_one_order", lang))
             risk = t(f"churn.tier_{row['churn_risk']}", lang)
-            reasons.append(t("churn.why_segment", lang, life=row["lifecycle_segment"], risk=risk))
+            reasons.append(t("churn.why_segment", lang, life=segment_label(row["lifecycle_segment"], lang), risk=risk))
             st.markdown("**" + t("churn.why", lang) + "**\n\n" + "\n".join(f"- {r}" for r in reasons))
             history = customer_orders(ds.con, pick, table=table)
             st.dataframe(history, hide_index=True)

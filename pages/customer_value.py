@@ -10,7 +10,7 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
-from retention.clv import backtest_text, customer_value_table, fit_report, fit_status_text, spend_backtest_text
+from retention.clv import backtest_text, customer_value_table, fit_report, fit_status_text
 from retention.cohorts import last_order_day
 from retention.errors import UserInputError
 from retention.i18n import format_date, format_money, format_number, format_percent, t
@@ -19,6 +19,26 @@ lang = app_state.lang()
 ds = app_state.dataset()
 table = app_state.scope()
 currency = ds.report.get("currency") or "EUR"
+
+
+
+def _spend_words(spend: dict) -> str:
+    """The spend backtest in words with amounts in the shop's currency, like the page's other money
+    figures: 'Predicted €12,345.60 of net revenue against €12,000.00 actual: 2.9% over the truth'."""
+    predicted = format_money(spend["predicted_revenue"], lang, currency)
+    actual = float(spend["actual_revenue"])
+    if actual == 0:
+        return t("value.bt_spend_none", lang, predicted=predicted)
+    diff = (float(spend["predicted_revenue"]) - actual) / actual
+    return t(
+        "value.bt_spend_against",
+        lang,
+        predicted=predicted,
+        actual=format_money(actual, lang, currency),
+        pct=format_percent(abs(diff), lang, 1),
+        side=t("value.bt_over" if diff > 0 else "value.bt_under", lang),
+    )
+
 
 app_ui.page_header("💶 " + t("value.title", lang), t("value.subtitle", lang))
 
@@ -235,7 +255,7 @@ with tab_backtest:
             )
             st.success("🗣️ " + backtest_text(bt, lang))
             if bt.get("spend"):
-                st.info("💶 " + spend_backtest_text(bt["spend"], lang))
+                st.info("💶 " + _spend_words(bt["spend"]))
             buckets = pd.DataFrame(bt.get("by_past_repeat_purchases") or [])
             if len(buckets):
                 frame = buckets.rename(

@@ -110,6 +110,18 @@ def format_label(name: str, label: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _text_or(f"format.{name}", lang, label)
 
 
+def segment_label(name: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A segment's name (an RFM group, a lifecycle segment, a churn-risk tier `low`/`medium`/`high`)
+    in `lang`; a name without a translation (a custom rule's group) as it is."""
+    return _text_or(f"segment.{name}", lang, name)
+
+
+def export_format_label(name: str, label: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The name of an audience file format (`retention.exports.ExportFormat.name`, English `label`)
+    in `lang`."""
+    return _text_or(f"export_format.{name}", lang, label)
+
+
 def note_text(note: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     """One note of the ingester (`IngestReport.notes`: a code and its values) as a sentence in `lang`.
 
@@ -172,6 +184,7 @@ def plotly_separators(lang: str = DEFAULT_LANGUAGE) -> str:
 __all__ = [
     "LANGUAGES",
     "error_text",
+    "export_format_label",
     "format_label",
     "format_date",
     "format_money",
@@ -182,6 +195,7 @@ __all__ = [
     "note_text",
     "plotly_separators",
     "reason_label",
+    "segment_label",
     "strings",
     "t",
 ]

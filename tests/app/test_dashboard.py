@@ -354,3 +354,86 @@ def test_a_copy_of_an_uploaded_file_shares_its_bytes():
     assert twin.getvalue() is original.getvalue()
     assert (twin.file_id, twin.name, twin.type, twin.size) == ("id1", "orders.csv", "text/csv", 22)
     assert twin.read(8) == b"order_id" and original.tell() == 0  # a position of its own
+
+
+# --- exploratory-test defects: English on Italian pages, churn colour, currency in the backtest -----
+
+
+def _figures(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _english_segment_names() -> set[str]:
+    from retention.segments import LIFECYCLE_SEGMENTS, segment_names
+
+    return {*LIFECYCLE_SEGMENTS, *segment_names("rfm"), "low", "medium", "high"}
+
+
+def test_the_audience_chart_and_file_formats_read_in_italian():
+    from retention.exports import FORMATS
+
+    english = _english_segment_names()
+    at = _app()
+    at.session_state["lang"] = "it"
+    at.switch_page("pages/audiences.py").run()
+    _ok(at)
+    seen = {}
+    for by in ("lifecycle", "rfm", "churn_risk"):
+        at.selectbox(key="au_by__it").select(by).run()
+        _ok(at)
+        (fig,) = [f for f in _figures(at) if f["data"][0].get("type") == "bar"]
+        labels = set(fig["data"][0]["y"])  # a horizontal bar chart: the segments on the y axis
+        assert labels and not labels & english, (by, labels)
+        seen[by] = labels
+    assert "Nuovi clienti" in seen["lifecycle"] or "Clienti abituali" in seen["lifecycle"], seen["lifecycle"]
+    assert seen["churn_risk"] <= {"Rischio basso", "Rischio medio", "Rischio alto"}
+    formats = at.selectbox(key="au_fmt__it").options
+    assert "Pubblico personalizzato Meta (con hash)" in formats
+    assert not set(formats) & {f.label for f in FORMATS.values()}, formats
+    # the download button names the format in Italian too
+    buttons = " ".join(b.label for b in at.get("download_button"))
+    assert "CSV (tutti i campi)" in buttons and "every field" not in buttons, buttons
+
+
+def test_the_churn_risk_table_reads_in_italian():
+    from retention.segments import SUMMARY_COLUMNS
+
+    at = _app()
+    at.session_state["lang"] = "it"
+    at.switch_page("pages/churn_segments.py").run()
+    _ok(at)
+    tables = [d.value for d in at.dataframe if "Rischio di abbandono" in d.value.columns]
+    assert tables, [list(d.value.columns) for d in at.dataframe]
+    tiers = tables[0]
+    assert not set(tiers.columns) & set(SUMMARY_COLUMNS), list(tiers.columns)
+    assert {"Clienti", "Fatturato (netto)", "Azione consigliata"} <= set(tiers.columns)
+    assert list(tiers["Rischio di abbandono"]) == ["Basso", "Medio", "Alto"]
+
+
+def test_the_overview_draws_churn_in_a_warning_colour():
+    from retention import charts
+
+    at = _app()
+    at.switch_page("pages/overview.py").run()
+    _ok(at)
+    lines = {tr["name"]: tr["line"]["color"] for f in _figures(at) for tr in f["data"] if tr.get("name") in
+             ("Retention", "Churn")}
+    assert lines == {"Retention": charts.BLUE, "Churn": "#dc2626"}, lines
+    assert lines["Churn"] != charts.GREEN
+
+
+def test_the_spend_backtest_says_its_amounts_in_the_shops_currency():
+    at = _app()
+    at.session_state["lang"] = "it"
+    at.switch_page("pages/customer_value.py").run()
+    from retention.i18n import t
+
+    at.session_state["value_tabs"] = "🧪 " + t("value.backtest", "it")  # the tab's label, as the page writes it
+    at.run()
+    _ok(at)
+    spend = [i.value for i in at.info if "fatturato netto" in i.value]
+    assert spend, [i.value for i in at.info]
+    # 'Previsti 12.345,60 € di fatturato netto contro 12.000,00 € reali: ...'
+    assert spend[0].count(" €") == 2, spend[0]

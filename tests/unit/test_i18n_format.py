@@ -106,3 +106,18 @@ def test_every_export_layout_has_its_name_in_both_languages():
         assert format_label(fmt.name, "?", "en") == fmt.label
         assert format_label(fmt.name, "?", "it") not in ("?", fmt.label), fmt.name
     assert format_label("generic", "?", "it") == "File di ordini generico"
+
+
+def test_every_segment_and_audience_format_has_an_italian_name():
+    from retention.exports import FORMATS
+    from retention.i18n import export_format_label, segment_label, strings
+    from retention.segments import LIFECYCLE_SEGMENTS, UNCLASSIFIED, segment_names
+
+    names = [*segment_names("rfm"), *LIFECYCLE_SEGMENTS, UNCLASSIFIED, "low", "medium", "high"]
+    for name in names:
+        assert f"segment.{name}" in strings("it"), name
+    assert segment_label("At risk", "it") == "A rischio" and segment_label("Champions", "it") == "Campioni"
+    assert segment_label("high", "it") == "Rischio alto" and segment_label("my group", "it") == "my group"
+    for key, fmt in FORMATS.items():
+        assert export_format_label(key, fmt.label, "en") == fmt.label  # English names unchanged
+        assert export_format_label(key, fmt.label, "it") != fmt.label, key

@@ -17,7 +17,7 @@ import time
 
 from retention.sql import cohorts as q
 from retention.sql import fetch_all, fetch_one
-from retention.sql.ingest import load_token
+from retention.sql.ingest import load_of
 
 __all__ = ["order_history", "clear_history_cache", "MAX_CACHED"]
 
@@ -32,9 +32,9 @@ def order_history(con, table: str = "orders", *, with_customer_id: bool = False)
     table costs a digest scan (about 0.03 s per million lines). Builds the history when none is kept.
     `with_customer_id` keeps the customer ids (for joins on them), in a history of its own.
     """
-    token = load_token(con, table)
-    if token is not None:  # the rows of a load never change: its token names them
-        rows = f"load\0{token}"
+    load = load_of(con, table)
+    if load is not None:  # the rows of a load never change: its token names them
+        rows = f"load\0{load.token}"
     else:
         n_lines, digest = fetch_one(con, q.fingerprint_sql(table)) or (0, None)
         rows = f"{n_lines}\0{digest}"
@@ -45,23 +45,30 @@ def order_history(con, table: str = "orders", *, with_customer_id: bool = False)
         return existing[0]
     # The creation time in the name orders the cache for eviction without any state outside DuckDB.
     name = f"{prefix}{time.time_ns()}"
-    _build(con, table, name, with_customer_id=with_customer_id)
+    _build(con, table, name, with_customer_id=with_customer_id, customers=load.customers if load else None)
     for old in sorted(_cached(con), key=lambda n: int(n.rsplit("_", 1)[1]), reverse=True)[MAX_CACHED:]:
         con.execute(q.drop_table_sql(old))
     return name
 
 
-def _build(con, table: str, name: str, *, with_customer_id: bool) -> None:
+def _build(con, table: str, name: str, *, with_customer_id: bool, customers: int | None = None) -> None:
     """Build the history in its fast form, then rebuild exactly the customers with a tie in time.
 
     The fast form sorts each customer's orders by time alone; only customers with two orders at the
     same moment need the order_id tie-break, so only they go through the exact form (found by their
     integer key ck). Exports with dates but no times have many such customers: they cost more,
     never give other numbers.
+    `customers`: the number of distinct customers of `table`, when known (a load counted them). Then
+    the fast form partitions by the customers' 64-bit keys, and is kept only if it has one first
+    order per customer, which proves that no two customers share a key (else it is built again on
+    the ids: a collision costs time, never a number).
     """
-    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
-    tied_rows = fetch_one(con, q.count_tied_sql(name))
-    if not tied_rows or not tied_rows[0]:
+    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id, by_key=customers is not None))
+    tied, firsts = fetch_one(con, q.history_counts_sql(name)) or (0, 0)
+    if customers is not None and firsts != customers:
+        con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))
+        tied, firsts = fetch_one(con, q.history_counts_sql(name)) or (0, 0)
+    if not tied:
         return
     tied = f"_retention_tied_{time.time_ns()}"  # outside PREFIX: never taken for a cached history
     con.execute(q.tied_customers_sql(name, tied))

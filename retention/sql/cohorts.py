@@ -71,17 +71,22 @@ CUSTOMER_KEY = "hash(customer_id)"
 HISTORY_COLUMNS = ("ck", "order_no", "order_day", "first_day", "prev_day", "next_day", "revenue", "tied")
 
 
-def _history_select(table: str, *, with_customer_id: bool, exact: bool, only_tied_of: str | None = None) -> str:
+def _history_select(
+    table: str, *, with_customer_id: bool, exact: bool, only_tied_of: str | None = None, by_key: bool = False
+) -> str:
     """SELECT of the history rows (columns HISTORY_COLUMNS, customer_id first when asked).
 
     Fast form (exact=False): each customer's orders sorted by order_ts alone (the order_id strings
     stay out of the sort); `tied` marks an order placed at the same moment as the customer's
     previous one, where the order_id tie-break decides the order numbers. Exact form: sorted by
     (order_ts, order_id), the definition; `only_tied_of` restricts it to the customers whose key is
-    in that table (column ck).
+    in that table (column ck). `by_key` (fast form only): partition by the 64-bit key ck instead of
+    the id strings, which sorts faster (at 10M lines, window 0.97 -> 0.68 s); exact only while no two
+    customers share a key, which the caller must check (`history_counts_sql`: one first order per
+    customer).
     """
     customer = "customer_id, " if with_customer_id else ""
-    part = "customer_id"
+    part = "ck" if by_key and not exact else "customer_id"
     order = "order_ts, order_id" if exact else "order_ts"
     where = ""
     if only_tied_of:
@@ -114,7 +119,7 @@ FROM (
 ) AS h"""
 
 
-def history_sql(table: str, target: str, *, with_customer_id: bool = False) -> str:
+def history_sql(table: str, target: str, *, with_customer_id: bool = False, by_key: bool = False) -> str:
     """CREATE TEMP TABLE target: one row per order, placed in its customer's history (one window pass).
 
     An order is a distinct (customer_id, order_id); its day is the day of its earliest line; its
@@ -130,7 +135,7 @@ def history_sql(table: str, target: str, *, with_customer_id: bool = False) -> s
     customers with the exact form (tied_customers_sql, delete_tied_sql, insert_exact_sql).
     """
     return f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS" + _history_select(
-        table, with_customer_id=with_customer_id, exact=False
+        table, with_customer_id=with_customer_id, exact=False, by_key=by_key
     )
 
 
@@ -142,8 +147,13 @@ def tied_customers_sql(history: str, target: str) -> str:
     )
 
 
-def count_tied_sql(history: str) -> str:
-    return f"SELECT CAST(count(*) AS BIGINT) FROM {quote_ident(history)} WHERE tied"
+def history_counts_sql(history: str) -> str:
+    """One row (tied orders, first orders): a history partitioned by key (`by_key`) is exact when its
+    first orders, one per partition, are as many as the distinct customers of its table."""
+    return (
+        "SELECT CAST(count(*) FILTER (WHERE tied) AS BIGINT), CAST(count(*) FILTER (WHERE order_no = 1) AS BIGINT) "
+        f"FROM {quote_ident(history)}"
+    )
 
 
 def delete_tied_sql(history: str, tied: str) -> str:

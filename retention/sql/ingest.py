@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 import duckdb
 
@@ -763,19 +764,30 @@ def write_outputs(con, work: str, row_offset: int = 0) -> None:
         f"CREATE VIEW {quote_ident(REJECTED_TABLE)} AS SELECT {', '.join(rejected)} FROM {rows} "
         f"WHERE reason IS NOT NULL ORDER BY file_no, {row}"
     )
-    con.execute(
-        f"CREATE TABLE {quote_ident(LOAD_TABLE)} AS SELECT CAST($token AS VARCHAR) AS token, sql AS orders_sql "
-        "FROM duckdb_views() WHERE view_name = $name AND schema_name = 'main' AND NOT temporary",
-        {"token": uuid.uuid4().hex, "name": ORDERS_TABLE},
-    )
 
 
-# One row naming the load that wrote `orders`: a token new at every load, and the text of the view.
+# One row naming the load that wrote `orders`: a token new at every load, the text of the view, and
+# the number of distinct customers in it when the load counted them.
 LOAD_TABLE = "_ingest_load"
 
 
-def load_token(con, table: str) -> str | None:
-    """The token of the load whose rows `table` shows, or None when `table` is anything else.
+class Load(NamedTuple):
+    token: str
+    customers: int | None  # count(DISTINCT customer_id) of the load's orders; None: not counted
+
+
+def record_load(con, customers: int | None) -> None:
+    """Name the load that just wrote `orders` (see `load_of`); the last step of a load."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {quote_ident(LOAD_TABLE)} AS SELECT CAST($token AS VARCHAR) AS token, "
+        "sql AS orders_sql, CAST($customers AS BIGINT) AS customers "
+        "FROM duckdb_views() WHERE view_name = $name AND schema_name = 'main' AND NOT temporary",
+        {"token": uuid.uuid4().hex, "customers": customers, "name": ORDERS_TABLE},
+    )
+
+
+def load_of(con, table: str) -> Load | None:
+    """The load whose rows `table` shows, or None when `table` is anything else.
 
     `table` is that load's `orders` when it is still the view the load created (same SQL text) over
     `_ingest_rows`, which nothing changes after a load. A table or view of the same name created
@@ -789,13 +801,14 @@ def load_token(con, table: str) -> str | None:
         return None
     row = fetch_all(
         con,
-        f"SELECT l.token FROM {quote_ident(LOAD_TABLE)} AS l JOIN duckdb_views() AS v ON v.sql = l.orders_sql "
+        f"SELECT l.token, l.customers FROM {quote_ident(LOAD_TABLE)} AS l "
+        "JOIN duckdb_views() AS v ON v.sql = l.orders_sql "
         "WHERE v.view_name = $name AND v.schema_name = 'main' AND NOT v.temporary "
         # nothing else of that name (a temporary table would be read instead of the view)
         "AND (SELECT count(*) FROM information_schema.tables WHERE table_name = $name) = 1",
         {"name": table},
     )
-    return row[0][0] if len(row) == 1 else None
+    return Load(row[0][0], None if row[0][1] is None else int(row[0][1])) if len(row) == 1 else None
 
 
 def kept_summary(con, *, distinct_counts: bool = True) -> tuple:

@@ -70,18 +70,18 @@ def _load(con, tmp_path, name, lines):
 
 def test_a_loads_orders_are_found_by_its_token_and_a_new_load_gets_a_new_history(tmp_path):
     from retention.db import connect
-    from retention.sql.ingest import load_token
+    from retention.sql.ingest import load_of
 
     con = connect()
     _load(con, tmp_path, "a.csv", ["1,A,2024-01-05,10.00", "2,A,2024-02-05,20.00", "3,B,2024-01-09,5.00"])
-    token = load_token(con, "orders")
-    assert token is not None
+    load = load_of(con, "orders")
+    assert load is not None and load.customers == 2
     first = order_history(con)
     assert order_history(con) == first
     assert (compute_kpis(con)["customers"], compute_kpis(con)["orders"]) == (2, 3)
     # Same rows loaded again: another load, another token, another history (never a stale one).
     _load(con, tmp_path, "b.csv", ["1,A,2024-01-05,10.00", "2,A,2024-02-05,20.00"])
-    assert load_token(con, "orders") not in (None, token)
+    assert load_of(con, "orders") not in (None, load)
     assert order_history(con) != first
     k = compute_kpis(con)
     assert (k["customers"], k["orders"], k["revenue"]) == (1, 2, 30.0)
@@ -89,18 +89,39 @@ def test_a_loads_orders_are_found_by_its_token_and_a_new_load_gets_a_new_history
 
 def test_a_table_that_replaces_or_shadows_the_loads_orders_has_no_token(tmp_path):
     from retention.db import connect
-    from retention.sql.ingest import load_token
+    from retention.sql.ingest import load_of
 
     con = connect()
     _load(con, tmp_path, "a.csv", ["1,A,2024-01-05,10.00", "2,B,2024-02-05,20.00"])
-    assert load_token(con, "rejected_rows") is None
+    assert load_of(con, "rejected_rows") is None
     con.execute("CREATE TEMP TABLE orders AS SELECT * FROM main.orders WHERE customer_id = 'A'")
-    assert load_token(con, "orders") is None
+    assert load_of(con, "orders") is None
     assert compute_kpis(con)["customers"] == 1  # the temp table, read through its digest
     con.execute("DROP TABLE temp.orders")
-    assert load_token(con, "orders") is not None
+    assert load_of(con, "orders") is not None
     con.execute("CREATE OR REPLACE TABLE orders_copy AS SELECT * FROM orders")
     con.execute("DROP VIEW orders")
     con.execute("CREATE VIEW orders AS SELECT * FROM orders_copy WHERE customer_id = 'B'")
-    assert load_token(con, "orders") is None
+    assert load_of(con, "orders") is None
     assert compute_kpis(con)["customers"] == 1
+
+
+def test_a_history_by_customer_key_is_rebuilt_by_id_when_the_first_orders_do_not_match(tmp_path):
+    """Two customers sharing a 64-bit key would leave fewer first orders than customers. No such
+    pair can be written by hand, so the load's count is raised by one: the check must then rebuild
+    the history on the ids, and every figure stays the hand-counted one."""
+    from retention.db import connect
+    from retention.history import _cached
+    from retention.sql.ingest import load_of
+
+    con = connect()
+    _load(con, tmp_path, "a.csv", ["1,A,2024-01-05,10.00", "2,A,2024-02-05,20.00", "3,B,2024-01-09,5.00"])
+    by_key = compute_kpis(con)
+    con.execute("UPDATE _ingest_load SET customers = customers + 1")
+    assert load_of(con, "orders").customers == 3
+    clear_history_cache(con)
+    rebuilt = compute_kpis(con)
+    assert (rebuilt["customers"], rebuilt["orders"], rebuilt["repeat_purchase_rate"]) == (2, 3, 0.5)
+    assert rebuilt == by_key
+    history = _cached(con)[0]
+    assert con.execute(f"SELECT count(*) FILTER (WHERE order_no = 1) FROM {history}").fetchone() == (2,)

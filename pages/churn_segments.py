@@ -81,7 +81,8 @@ if customers.empty:
     st.stop()
 
 source = window_source_text(result.window_values, lang) if result.window_values else str(result.window_source)
-o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + source)
+# the source is a fragment (the CLI prints it as a field): here it is a sentence of its own
+o[2].info("⏱️ " + t("churn.window_is", lang, n=result.window_days) + " " + source[:1].upper() + source[1:] + ".")
 
 m = st.columns([1, 2])
 with m[0]:

@@ -4,6 +4,7 @@ directly on the same files (an independent path from the widgets to the numbers)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -410,6 +411,9 @@ def test_the_churn_risk_table_reads_in_italian():
     assert not set(tiers.columns) & set(SUMMARY_COLUMNS), list(tiers.columns)
     assert {"Clienti", "Fatturato (netto)", "Azione consigliata"} <= set(tiers.columns)
     assert list(tiers["Rischio di abbandono"]) == ["Basso", "Medio", "Alto"]
+    # where the churn window comes from is a sentence of its own, capitalised (was "giorni. l'80% ...")
+    window = [i.value for i in at.info if i.value.startswith("Abbandono = ")]
+    assert len(window) == 1 and re.search(r"giorni\. L'80% dei riacquisti .*misurati\)\.$", window[0]), window
 
 
 def test_the_overview_draws_churn_in_a_warning_colour():

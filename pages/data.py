@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
@@ -132,20 +133,21 @@ def _format_label(report: dict) -> str:
 if ds.source == "demo":
     st.info("🧪 " + t("data.demo_notice", lang))
 st.subheader(t("data.recognised", lang))
+# On a line of its own: a metric card cut the export's name to "Export ordini…"
+# (the currency is the file's own text: markdown characters in it are escaped)
+currency_text = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(rep.get("currency") or "–"))
+st.markdown(f"{t('data.format', lang)}: **{_format_label(rep)}** · {t('data.currency', lang)}: **{currency_text}**")
 c = st.columns(4)
-c[0].metric(t("data.format", lang), _format_label(rep))
-c[1].metric(t("kpi.customers", lang), format_number(rep.get("customers"), lang))
-c[2].metric(t("kpi.orders", lang), format_number(rep.get("orders"), lang))
-c[3].metric(t("data.revenue_net", lang), format_money(rep.get("revenue"), lang, currency))
+c[0].metric(t("kpi.customers", lang), format_number(rep.get("customers"), lang))
+c[1].metric(t("kpi.orders", lang), format_number(rep.get("orders"), lang))
+c[2].metric(t("data.revenue_net", lang), format_money(rep.get("revenue"), lang, currency))
+c[3].metric(t("data.rows_kept", lang), format_number(rep.get("rows_kept"), lang))
 c = st.columns(4)
 c[0].metric(t("data.rows_in", lang), format_number(rep.get("rows_in"), lang))
-c[1].metric(t("data.rows_kept", lang), format_number(rep.get("rows_kept"), lang))
+left_out = int(rep.get("rows_in") or 0) - int(rep.get("rows_kept") or 0)
+c[1].metric(t("data.rows_dropped", lang), format_number(left_out, lang))
 c[2].metric(t("data.first_order", lang), format_date(rep.get("date_min"), lang))
-c[3].metric(
-    t("data.last_order", lang),
-    format_date(rep.get("date_max"), lang),
-    help=t("data.currency", lang) + ": " + str(rep.get("currency") or "–"),
-)
+c[3].metric(t("data.last_order", lang), format_date(rep.get("date_max"), lang))
 # the ingester's notes in the page's language (reports saved before notes existed: their English text)
 notes = [note_text(n, lang) for n in rep.get("notes") or []] or rep.get("warnings") or []
 if notes:

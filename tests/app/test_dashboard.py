@@ -169,6 +169,13 @@ def test_language_switch_translates_and_formats_numbers(demo_report):
     assert "left out" not in notes
     ledger = at.dataframe[0].value
     assert "annullato o pagamento fallito" in set(ledger.iloc[:, 0])
+    # the recognised export is named in full on a line of its own (a metric card cut it short)
+    assert any("Formato dell'export: **Export ordini di Shopify** · Valuta: **EUR**" in m.value for m in at.markdown), [
+        m.value for m in at.markdown
+    ]
+    left_out = demo_report["rows_in"] - demo_report["rows_kept"]
+    assert left_out == sum(demo_report["dropped"].values())
+    assert _metric(at, "Righe scartate") == format_number(left_out, "it")
 
 
 def test_the_audience_file_warnings_read_in_italian():

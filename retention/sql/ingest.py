@@ -113,10 +113,13 @@ def text_expr(col: str) -> str:
     """Text without surrounding spaces, NULL when blank.
 
     `trim` on every row is the most expensive step of a load; values rarely have spaces around
-    them, so only those that start or end with one are trimmed (LIKE on a prefix or suffix is cheap).
+    them, so only those that start or end with one are trimmed. Most values hold no space at all
+    (ids, emails, codes), and `contains` finds that faster than the two LIKE tests, which then run
+    only on the values with a space (10M lines, 7 text columns, one of them all with inner spaces:
+    1.87 s against 2.35 s for LIKE alone, 1.49 s storing the text as read).
     """
     c = quote_ident(col)
-    return f"NULLIF(CASE WHEN {c} LIKE ' %' OR {c} LIKE '% ' THEN trim({c}) ELSE {c} END, '')"
+    return f"NULLIF(CASE WHEN contains({c}, ' ') AND ({c} LIKE ' %' OR {c} LIKE '% ') THEN trim({c}) ELSE {c} END, '')"
 
 
 # Around an amount: spaces (also no-break ones, and "1 234,56"), apostrophes ("1'234.50"), a currency

@@ -818,20 +818,23 @@ def kept_summary(con, *, distinct_counts: bool = True) -> tuple:
     """orders, customers, net revenue, first and last order date, smallest and largest currency of `orders`.
 
     Without `distinct_counts` the orders and customers are None: counting distinct ids is the
-    costly part (1.4 s at 10M lines), and a caller that counts customers itself can skip it.
+    costly part (about 0.8 s at 10M lines), and a caller that counts customers itself can skip it.
     The currency bounds come with the same scan: when they are equal there is one currency (or
     none), and the per-currency count (`currencies`) is not needed.
     """
-    counts = (
-        "CAST(count(DISTINCT order_id) AS BIGINT), CAST(count(DISTINCT customer_id) AS BIGINT)"
-        if distinct_counts
-        else "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
-    )
-    return fetch_all(
+    t = quote_ident(ORDERS_TABLE)
+    revenue, dmin, dmax, cur_min, cur_max = fetch_all(
         con,
-        f"SELECT {counts}, CAST(sum(revenue) AS DECIMAL(18,2)), CAST(min(order_date) AS DATE), "
-        f"CAST(max(order_date) AS DATE), min(currency), max(currency) FROM {quote_ident(ORDERS_TABLE)}",
+        f"SELECT CAST(sum(revenue) AS DECIMAL(18,2)), CAST(min(order_date) AS DATE), "
+        f"CAST(max(order_date) AS DATE), min(currency), max(currency) FROM {t}",
     )[0]
+    orders = customers = None
+    if distinct_counts:
+        # One query each: under a big load's memory limit the two distinct sets of one query do not fit
+        # together and spill (10M lines: 0.81 s for the two queries against 1.13 s for one).
+        orders = fetch_all(con, f"SELECT CAST(count(DISTINCT order_id) AS BIGINT) FROM {t}")[0][0]
+        customers = fetch_all(con, f"SELECT CAST(count(DISTINCT customer_id) AS BIGINT) FROM {t}")[0][0]
+    return orders, customers, revenue, dmin, dmax, cur_min, cur_max
 
 
 def zero_value_orders(con) -> int:

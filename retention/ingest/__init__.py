@@ -252,14 +252,13 @@ def _stage_file(
                 "path", pf.columns, pf.delimiter, pf.skip, pf.compression, parallel, types=typed
             )
             line_items = fmt.line_items and "order_id" in mapping
-            params = {"path": pf.path, "file_no": file_no, "source_file": pf.name}
+            params = {"path": pf.path, "source_file": pf.name}
             raw_table = None
             if line_items:
                 raw_table = q.create_raw_lines(con, file_no, source_sql, {"path": pf.path})
                 source_sql = quote_ident(raw_table)
                 del params["path"]
-            sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, file_no, source_type, store)
-            params["line_level"] = bool({"product_id", "product_name"} & mapping.keys())
+            sql = build_stage_sql(pf, fmt, mapping, settings, source_sql, source_type, store)
             try:
                 stage = q.create_stage(con, file_no, sql, params)
             finally:
@@ -453,15 +452,15 @@ def load_orders(
                 "(or its position, for files without a header)."
             )
         step(0.8, "Checking identities and duplicates")
-        work = q.combine_stages(con, stages, offsets)
+        line_files = [bool({"product_id", "product_name"} & f["mapping"].keys()) for f in files_info]
+        work = q.combine_stages(con, stages, offsets, line_files)
         row_offset = offsets[0] if len(offsets) == 1 else 0
         stages = [] if work != stages[0] else stages
         if any_customer_id and any_email:
             q.join_guests_to_accounts(con, work)
         # one file of order lines cannot hold duplicates under the rule of `mark_duplicates`
-        line_files = [bool({"product_id", "product_name"} & f["mapping"].keys()) for f in files_info]
         if not (len(line_files) == 1 and line_files[0]):
-            q.mark_duplicates(con, work, row_offset)
+            q.mark_duplicates(con, work, row_offset, line_level=line_files[0])
         ledger = q.ledger_rows(con, work)
         q.write_outputs(con, work, row_offset)
         step(0.9, "Summing up")

@@ -171,7 +171,6 @@ def build_stage_sql(
     mapping: dict[str, str],
     settings: FileSettings,
     source_sql: str,
-    file_no: int,
     source_type: str | None = None,
     store: Collection[str] | None = None,
 ) -> str:
@@ -301,7 +300,6 @@ def build_stage_sql(
     order_fields = [n for n in exprs if n not in LINE_FIELDS] if fmt.line_items else []
     return q.stage_select_sql(
         source_sql,
-        file_no=file_no,
         exprs=exprs,
         order_expr=order_expr,
         reason_sql=reason,
@@ -313,4 +311,5 @@ def build_stage_sql(
         pre=pre,
         source_type=source_type,
         store=store,
+        refund_column="refunded" in col,
     )

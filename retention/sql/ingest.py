@@ -421,7 +421,6 @@ _ALWAYS_STORED = ("order_id", "customer_id", "order_date", "revenue")
 def stage_select_sql(
     source_sql: str,
     *,
-    file_no: int,
     exprs: dict[str, str],
     order_expr: str | None,
     reason_sql: str,
@@ -433,6 +432,7 @@ def stage_select_sql(
     pre: dict[str, str] | None = None,
     source_type: str | None = None,
     store: Collection[str] | None = None,
+    refund_column: bool = False,
 ) -> str:
     """SELECT turning one raw file into stage rows (one per input record).
 
@@ -443,7 +443,8 @@ def stage_select_sql(
     by order number within the file).
     `store`: the canonical fields written to the stage (None: every one the export has); the
     others are still read and used by the cleaning rules, then left out (each text column of 10M
-    rows costs about 0.25 s of a load to store).
+    rows costs about 0.25 s of a load to store). `refund_column`: the export has a refunded amount
+    (else `refunded` is used by the revenue rule but not stored: the `orders` view gives NULL).
     """
     # the raw text is assembled only for rejected rows, at the very end (cheap for kept rows)
     raw = "concat_ws(' | ', " + ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in raw_cols) + ")"
@@ -513,10 +514,13 @@ def stage_select_sql(
         "customer_id": "_customer_id",
         "source_file": f"CAST($source_file AS {quote_ident(source_type)})" if source_type else "$source_file",
         "source_row": f"_rn + {int(skip)}" if line_items else None,
-        "file_no": "$file_no",
+        # file_no and line_level are the same on every row of a file, and joined_guest is false until
+        # guests are joined: not stored per row (at 10M lines they made the table 0.1 GB larger, and
+        # past the load's memory limit), added by combine_stages / join_guests_to_accounts
+        "file_no": None,
         "order_synthesised": "_order_raw IS NULL",
-        "line_level": "$line_level",
-        "joined_guest": "false",
+        "line_level": None,
+        "joined_guest": None,
         "has_customer_id": "customer_src IS NOT NULL" if "customer_src" in exprs else "false",
         "reason": "_reason",
         "raw_row": f"CASE WHEN _reason IS NOT NULL THEN {raw} END",
@@ -530,7 +534,7 @@ def stage_select_sql(
             if n == "source_file" and source_type:
                 cols.append(f"{v} AS {quote_ident(n)}")
                 continue
-        elif n in exprs or n in ("revenue", "refunded"):
+        elif n in exprs or n == "revenue" or (n == "refunded" and refund_column):
             if store is not None and n not in store and n not in _ALWAYS_STORED:
                 continue
             v = quote_ident(n)
@@ -538,7 +542,6 @@ def stage_select_sql(
             continue  # absent from this export: added as an empty column afterwards, at no cost
         cols.append(f"CAST({v} AS {t}) AS {quote_ident(n)}")
     parts.append(f"SELECT {', '.join(cols)} FROM judged")
-    del file_no
     return "\n".join(parts)
 
 
@@ -615,29 +618,50 @@ def boolean_expr(col: str) -> str:
 WORK_TABLE = "_ingest_work"
 
 
-def combine_stages(con, stages: Sequence[str], offsets: Sequence[int]) -> str:
+def combine_stages(con, stages: Sequence[str], offsets: Sequence[int], line_levels: Sequence[bool]) -> str:
     """One work table of all files' stage rows. One file: its stage table is the work table (no copy).
 
     `offsets`: per stage, what its rowid adds up to for `source_row` (stages without the column).
+    `line_levels`: per stage, whether its file has order lines (a product column). Several files
+    get the columns `file_no` (0, 1, ...) and `line_level`; one file does without them
+    (`_file_no_sql`, `_line_level_sql`: one value for every row).
     """
     if len(stages) == 1:
         return stages[0]
     have = [table_columns(con, s) for s in stages]
     present = [n for n, _ in STAGE_COLUMNS if n == "source_row" or any(n in h for h in have)]
 
-    def col(n: str, h: set[str], off: int) -> str:
+    def col(n: str, h: set[str], no: int, off: int, line_level: bool) -> str:
         if n == "source_row" and n not in h:
             return f"CAST(rowid + {int(off)} AS BIGINT)"
+        if n == "file_no":
+            return f"CAST({int(no)} AS INTEGER)"
+        if n == "line_level":
+            return "true" if line_level else "false"
         return _col_or_null(n, h)
 
+    present += [n for n in ("file_no", "line_level") if n not in present]
     union = " UNION ALL ".join(
-        f"SELECT {', '.join(f'{col(n, h, off)} AS {quote_ident(n)}' for n in present)} FROM {quote_ident(s)}"
-        for s, h, off in zip(stages, have, offsets, strict=True)
+        f"SELECT {', '.join(f'{col(n, h, no, off, ll)} AS {quote_ident(n)}' for n in present)} FROM {quote_ident(s)}"
+        for no, (s, h, off, ll) in enumerate(zip(stages, have, offsets, line_levels, strict=True))
     )
     con.execute(f"CREATE OR REPLACE TABLE {quote_ident(WORK_TABLE)} AS {union}")
     for s in stages:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(s)}")
     return WORK_TABLE
+
+
+def _file_no_sql(have: set[str], qualifier: str = "") -> str:
+    """The file number of a work row: its column, or 0 in the work table of one file.
+    `qualifier`: the table, already quoted."""
+    return f"{qualifier + '.' if qualifier else ''}file_no" if "file_no" in have else "0"
+
+
+def _line_level_sql(have: set[str], line_level: bool) -> str:
+    """Whether a work row comes from a file of order lines: its column, or the one file's `line_level`."""
+    if "line_level" in have:
+        return "line_level"
+    return "true" if line_level else "false"
 
 
 def join_guests_to_accounts(con, work: str) -> None:
@@ -652,6 +676,8 @@ def join_guests_to_accounts(con, work: str) -> None:
     )[0][0]
     if not guests:
         return
+    if "joined_guest" not in table_columns(con, work):  # not stored until a guest is joined
+        con.execute(f"ALTER TABLE {w} ADD COLUMN joined_guest BOOLEAN DEFAULT false")
     con.execute(
         f"UPDATE {w} SET customer_id = acct.account_id, joined_guest = true "
         f"FROM (SELECT email AS account_email, min(customer_id) AS account_id FROM {w} "
@@ -660,7 +686,7 @@ def join_guests_to_accounts(con, work: str) -> None:
     )
 
 
-def mark_duplicates(con, work: str, row_offset: int = 0) -> None:
+def mark_duplicates(con, work: str, row_offset: int = 0, line_level: bool = False) -> None:
     """Reason 'duplicate' for the repeats of an order line.
 
     Key: order number, customer, date, product id and name, quantity, revenue. In files of order
@@ -668,7 +694,8 @@ def mark_duplicates(con, work: str, row_offset: int = 0) -> None:
     are real (two of the same item on separate lines), so there the n-th copy in a file is only a
     duplicate of the n-th copy in an earlier file (overlapping exports). In files of whole orders a
     repeated order is a duplicate wherever it appears. Rows whose order number was synthesised are
-    never duplicates.
+    never duplicates. `line_level`: the file's kind, for the work table of one file (which has no
+    `line_level` column; see combine_stages).
 
     First, by whole orders: an order (order number and customer) whose lines are in several files of
     order lines is kept from the file holding the most of its lines (the earliest file on a tie), and
@@ -677,30 +704,33 @@ def mark_duplicates(con, work: str, row_offset: int = 0) -> None:
     differ from the complete copy's, so the line key alone would count the order twice.
     """
     w = quote_ident(work)
-    con.execute(
-        f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
-        "SELECT order_id AS d_order, customer_id AS d_customer, file_no AS d_file FROM ("
-        "SELECT order_id, customer_id, file_no, row_number() OVER ("
-        "PARTITION BY order_id, customer_id ORDER BY count(*) DESC, file_no) AS pick "
-        f"FROM {w} WHERE reason IS NULL AND line_level AND NOT order_synthesised "
-        "GROUP BY order_id, customer_id, file_no) WHERE pick > 1) d "
-        f"WHERE {w}.reason IS NULL AND {w}.line_level AND {w}.order_id = d.d_order "
-        f"AND {w}.customer_id = d.d_customer AND {w}.file_no = d.d_file"
-    )
     have = table_columns(con, work)
+    fno, fno_w = _file_no_sql(have), _file_no_sql(have, w)
+    ll = _line_level_sql(have, line_level)
+    if "file_no" in have:  # whole orders in several files
+        con.execute(
+            f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
+            "SELECT order_id AS d_order, customer_id AS d_customer, file_no AS d_file FROM ("
+            "SELECT order_id, customer_id, file_no, row_number() OVER ("
+            "PARTITION BY order_id, customer_id ORDER BY count(*) DESC, file_no) AS pick "
+            f"FROM {w} WHERE reason IS NULL AND line_level AND NOT order_synthesised "
+            "GROUP BY order_id, customer_id, file_no) WHERE pick > 1) d "
+            f"WHERE {w}.reason IS NULL AND {w}.line_level AND {w}.order_id = d.d_order "
+            f"AND {w}.customer_id = d.d_customer AND {w}.file_no = d.d_file"
+        )
     key_cols = ("order_id", "customer_id", "order_date", "product_id", "product_name", "quantity", "revenue")
     key = ", ".join(quote_ident(c) for c in key_cols if c in have)
     row = source_row_sql(con, work, row_offset)
     row_w = source_row_sql(con, work, row_offset, qualifier=w)
     con.execute(
         f"UPDATE {w} SET reason = {reason_code(REASON_DUPLICATE)} FROM ("
-        "SELECT file_no AS d_file, source_row AS d_row FROM ("
-        f"SELECT file_no, source_row, row_number() OVER (PARTITION BY {key}, copy_no "
-        "ORDER BY file_no, source_row) AS seen FROM ("
-        f"SELECT file_no, {row} AS source_row, {key}, CASE WHEN line_level THEN row_number() OVER ("
-        f"PARTITION BY file_no, {key} ORDER BY {row}) ELSE 1 END AS copy_no "
+        "SELECT d_file, source_row AS d_row FROM ("
+        f"SELECT d_file, source_row, row_number() OVER (PARTITION BY {key}, copy_no "
+        "ORDER BY d_file, source_row) AS seen FROM ("
+        f"SELECT {fno} AS d_file, {row} AS source_row, {key}, CASE WHEN {ll} THEN row_number() OVER ("
+        f"PARTITION BY {fno}, {key} ORDER BY {row}) ELSE 1 END AS copy_no "
         f"FROM {w} WHERE reason IS NULL AND NOT order_synthesised)) WHERE seen > 1) d "
-        f"WHERE {w}.file_no = d.d_file AND {row_w} = d.d_row"
+        f"WHERE {fno_w} = d.d_file AND {row_w} = d.d_row"
     )
 
 
@@ -710,7 +740,7 @@ def ledger_rows(con, work: str) -> list[tuple]:
         con,
         f"SELECT {reason_text_sql('reason')}, CAST(count(*) AS BIGINT), "
         "CAST(sum(coalesce(revenue, 0)) AS DECIMAL(18,2)), "
-        "CAST(sum(CASE WHEN joined_guest THEN 1 ELSE 0 END) AS BIGINT), "
+        f"CAST(sum(CASE WHEN {_col_or_null('joined_guest', table_columns(con, work))} THEN 1 ELSE 0 END) AS BIGINT), "
         "CAST(sum(CASE WHEN order_synthesised THEN 1 ELSE 0 END) AS BIGINT) "
         f"FROM {quote_ident(work)} GROUP BY reason ORDER BY reason NULLS FIRST",
     )
@@ -765,7 +795,7 @@ def write_outputs(con, work: str, row_offset: int = 0) -> None:
     ]
     con.execute(
         f"CREATE VIEW {quote_ident(REJECTED_TABLE)} AS SELECT {', '.join(rejected)} FROM {rows} "
-        f"WHERE reason IS NOT NULL ORDER BY file_no, {row}"
+        f"WHERE reason IS NOT NULL ORDER BY {'file_no, ' if 'file_no' in have else ''}{row}"
     )
 
 

@@ -95,8 +95,13 @@ with tab_heat:
         shown = view[view["cohort"].astype(str).isin(cohorts_all[-MAX_HEATMAP_COHORTS:])]
         if len(cohorts_all) > MAX_HEATMAP_COHORTS:
             st.caption(t("cohorts.latest_only", lang, n=MAX_HEATMAP_COHORTS, total=len(cohorts_all)))
+        numbers = None
+        if charts.heatmap_numbers_optional(shown):  # big grids: numbers on request (slower to draw)
+            numbers = app_ui.kept(
+                st.toggle, "co_numbers", t("cohorts.numbers", lang), help=t("cohorts.numbers_help", lang)
+            )
         fig = app_ui.figure(
-            ("cohort_heatmap1", period, mode, metric, split_by, segment),
+            ("cohort_heatmap1", period, mode, metric, split_by, segment, numbers),
             lambda: charts.cohort_heatmap(
                 shown,
                 value=metric,
@@ -105,6 +110,7 @@ with tab_heat:
                 y_label=t("cohorts.cohort", lang),
                 value_label=label,
                 incomplete_label=t("cohorts.incomplete", lang),
+                numbers=numbers or None,
                 lang=lang,
             ),
         )

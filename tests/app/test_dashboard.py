@@ -448,3 +448,22 @@ def test_the_spend_backtest_says_its_amounts_in_the_shops_currency():
     assert spend, [i.value for i in at.info]
     # 'Previsti 12.345,60 € di fatturato netto contro 12.000,00 € reali: ...'
     assert spend[0].count(" €") == 2, spend[0]
+
+
+def test_the_cohort_heatmap_writes_its_numbers_on_request_on_a_big_grid():
+    # the demo's latest 24 monthly cohorts (the heatmap's most) x 24 periods = 576 cells: legible,
+    # but more labels than are drawn unasked
+    at = _app()
+    at.switch_page("pages/cohorts.py").run()
+    _ok(at)
+
+    def labels() -> list[str]:  # of both heatmap traces (complete cells, and grey incomplete ones)
+        heat = next(f for f in _figures(at) if f["data"][0]["type"] == "heatmap")
+        return [v for tr in heat["data"] if tr["type"] == "heatmap" for row in tr["text"] for v in row if v]
+
+    assert labels() == []
+    at.toggle(key="co_numbers__en").set_value(True).run()
+    _ok(at)
+    written = labels()
+    # 24 cohorts, the n-th from the latest observed in n periods: 24 * 25 / 2 = 300 cells
+    assert written.count("100") == 24 and len(written) == 300, (written.count("100"), len(written))

@@ -132,19 +132,24 @@ def test_heatmap_numbers_by_grid_size():
     text = np.array(fig.data[0].text, dtype=object)
     assert text[0, 1] == "23.4" and (text != "").all()
     assert fig.data[0].textfont.size is None
-    # 60 cohorts x 10 periods = 600 cells (used to show no number at all): rows never crowd, so
-    # every cell keeps its number
-    text = np.array(charts.cohort_heatmap(_grid(60, 10)).data[0].text, dtype=object)
+    # 60 cohorts x 10 periods = 600 cells: numbers when asked (rows never crowd, so every cell keeps
+    # its number); not drawn unasked, as each label costs the browser time at every visit
+    assert (np.array(charts.cohort_heatmap(_grid(60, 10)).data[0].text, dtype=object) == "").all()
+    assert charts.heatmap_numbers_optional(_grid(60, 10)) and not charts.heatmap_numbers_optional(_grid(20, 20))
+    text = np.array(charts.cohort_heatmap(_grid(60, 10), numbers=True).data[0].text, dtype=object)
     assert text[59, 1] == "23.4" and (text != "").all()
-    # 30 x 30 = 900 cells: whole numbers at a smaller font
-    fig = charts.cohort_heatmap(_grid(30, 30))
+    # 30 x 30 = 900 cells, asked: whole numbers at a smaller font
+    fig = charts.cohort_heatmap(_grid(30, 30), numbers=True)
     text = np.array(fig.data[0].text, dtype=object)
     assert text[0, 1] == "23" and text[0, 0] == "100" and (text != "").all()
     assert fig.data[0].textfont.size == charts.TEXT_SMALL_FONT
-    # 45 periods: too narrow for any number; 70 x 40 = 2,800 labels: too many to draw
+    # 45 periods: too narrow for any number; 70 x 40 = 2,800 labels: too many to draw; asked or not
     for cohorts, periods in ((10, 45), (70, 40)):
-        fig = charts.cohort_heatmap(_grid(cohorts, periods))
+        assert not charts.heatmap_numbers_optional(_grid(cohorts, periods))
+        fig = charts.cohort_heatmap(_grid(cohorts, periods), numbers=True)
         assert (np.array(fig.data[0].text, dtype=object) == "").all()
+    # and a small grid can be drawn without its numbers
+    assert (np.array(charts.cohort_heatmap(_grid(5, 5), numbers=False).data[0].text, dtype=object) == "").all()
 
 
 def test_heatmap_hover_gives_every_cells_value_at_any_size():

@@ -71,19 +71,20 @@ def _sidebar_filters(ds: app_state.Dataset) -> None:
     # beside the Overview's numbers that an upload starts computing (app_state.prefetch)
     options = app_state.cached(("filter_choices",), lambda: app_state.read_beside(filter_choices), filtered=False)
     v = ds.version
+    lo, hi = options.get("date_min"), options.get("date_max")
+    period = None
+    if lo and hi:
+        lo, hi = _as_date(lo), _as_date(hi)
+        # outside the expander: inside it, its padding cut the end date ("30/10/202")
+        period = st.sidebar.date_input(
+            "🗓️ " + t("filters.dates", lang),
+            value=(lo, hi),
+            min_value=lo,
+            max_value=hi,
+            key=f"f_dates_{v}",
+            format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD",
+        )
     with st.sidebar.expander("🔎 " + t("sidebar.filters", lang), expanded=True):
-        lo, hi = options.get("date_min"), options.get("date_max")
-        period = None
-        if lo and hi:
-            lo, hi = _as_date(lo), _as_date(hi)
-            period = st.date_input(
-                t("filters.dates", lang),
-                value=(lo, hi),
-                min_value=lo,
-                max_value=hi,
-                key=f"f_dates_{v}",
-                format="DD/MM/YYYY" if lang == "it" else "YYYY-MM-DD",
-            )
         countries = st.multiselect(
             t("filters.country", lang),
             options.get("countries") or [],

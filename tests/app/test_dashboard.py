@@ -149,6 +149,25 @@ def test_country_filter_applies_to_every_page():
     assert tables and len(tables[0]) == expected
 
 
+def test_date_filter_applies_to_the_overview():
+    """The sidebar's date range, 2025 only: the Overview's figures are the library's on that range."""
+    from datetime import date
+
+    import app_state
+
+    con = connect()
+    load_orders(con, [str(DEMO)])
+    scoped = apply_filters(con, Filters(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31)))
+    expected = compute_kpis(con, table=scoped)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["f_dates_demo-" + app_state._demo_digest()] = (date(2025, 1, 1), date(2025, 12, 31))
+    at.run()
+    _ok(at)
+    assert _metric(at, "Customers") == format_number(expected["customers"], "en")
+    assert _metric(at, "Orders") == format_number(expected["orders"], "en")
+    assert expected["customers"] < 4501
+
+
 def test_language_switch_translates_and_formats_numbers(demo_report):
     at = _app()
     assert any(t.value.endswith("Overview") for t in at.title)

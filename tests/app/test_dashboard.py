@@ -284,6 +284,17 @@ def test_a_saved_mapping_reloads_the_data_with_it(demo_report):
     assert ds.report["revenue"] == expected["revenue"]
 
 
+def _read_again(at: AppTest, **columns: str):
+    """Pick columns in the Data page's panel for a file that could not be used (`fix_<field>`), read
+    it again, and return the loaded dataset (the page must show no error)."""
+    for field, column in columns.items():
+        at.selectbox(key=f"fix_{field}").select(column).run()
+    at.button(key="fix_load").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    return at.session_state["_retention_state"].dataset
+
+
 def test_an_upload_without_a_recognised_date_column_is_mapped_in_the_page():
     """'Jan 5, 2024 10:00:00 AM' under the header 'When' is neither a known header nor a date by
     its looks: the load stops, the page asks for the column, and reading it again with the user's
@@ -298,11 +309,7 @@ def test_an_upload_without_a_recognised_date_column_is_mapped_in_the_page():
     assert at.error and "recognised as the order date" in at.error[0].value
     assert at.selectbox(key="fix_revenue").value == "How much"  # the guess is offered
     assert at.selectbox(key="fix_order_date").value is None
-    at.selectbox(key="fix_order_date").select("When").run()
-    at.button(key="fix_load").click().run()
-    _ok(at)
-    assert not at.error, [e.value for e in at.error]
-    ds = at.session_state["_retention_state"].dataset
+    ds = _read_again(at, order_date="When")
     assert (ds.source, ds.report["rows_kept"], ds.report["customers"]) == ("upload", 3, 2)
     assert ds.report["revenue"] == pytest.approx(42.75) and ds.mapping == {"order_date": "When", "revenue": "How much"}
     assert _metric(at, "Customers") == "2"
@@ -323,11 +330,7 @@ def test_an_upload_that_keeps_no_row_keeps_the_demo_and_asks_for_the_customer_co
     assert "missing customer identity" in at.error[0].value
     assert at.session_state["_retention_state"].dataset.source == "demo"  # the previous data stays
     assert at.selectbox(key="fix_order_date").value == "Data ordine"
-    at.selectbox(key="fix_customer_id").select("Tessera").run()
-    at.button(key="fix_load").click().run()
-    _ok(at)
-    assert not at.error, [e.value for e in at.error]
-    ds = at.session_state["_retention_state"].dataset
+    ds = _read_again(at, customer_id="Tessera")
     assert (ds.source, ds.report["rows_kept"], ds.report["customers"]) == ("upload", 4, 2)
     assert ds.report["revenue"] == pytest.approx(40.0)
 

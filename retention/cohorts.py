@@ -68,6 +68,8 @@ def wilson_interval(successes, trials, z: float = Z95) -> tuple[np.ndarray, np.n
         centre = (p + z * z / (2 * n)) / denom
         half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
         low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # at 0 of n (n of n) the bound is 0 (1) exactly; the subtraction leaves about 1e-18 in floating point
+    low, high = np.where(x <= 0, 0.0, low), np.where(x >= n, 1.0, high)
     low = np.where(n > 0, low, np.nan)
     high = np.where(n > 0, high, np.nan)
     return low, high

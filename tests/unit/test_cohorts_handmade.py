@@ -74,6 +74,13 @@ def test_wilson_interval_matches_published_values():
     np.testing.assert_allclose(high, [0.2775, 0.7634], atol=5e-5)
 
 
+def test_wilson_interval_is_exactly_0_or_1_at_none_or_all():
+    # 0 of 72 and 72 of 72 (the CSV printed a lower bound of 3.5e-18 for 0 of 72)
+    low, high = wilson_interval([0, 72], [72, 72])
+    assert (low[0], high[1]) == (0.0, 1.0)
+    np.testing.assert_allclose([high[0], low[1]], [0.05065, 0.94935], atol=5e-6)
+
+
 def test_cohort_of_one_has_a_wide_interval(con):
     feb = rows(cohort_table(con), "2024-02-01")
     # 1 of 1: the Wilson interval still reaches down to 0.2065: one customer proves little.

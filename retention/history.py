@@ -17,7 +17,7 @@ import time
 
 from retention.sql import cohorts as q
 from retention.sql import fetch_all, fetch_one
-from retention.sql.ingest import load_of
+from retention.sql.ingest import Load, load_of
 
 __all__ = ["order_history", "clear_history_cache", "MAX_CACHED"]
 
@@ -45,25 +45,30 @@ def order_history(con, table: str = "orders", *, with_customer_id: bool = False)
         return existing[0]
     # The creation time in the name orders the cache for eviction without any state outside DuckDB.
     name = f"{prefix}{time.time_ns()}"
-    _build(con, table, name, with_customer_id=with_customer_id, customers=load.customers if load else None)
+    _build(con, table, name, with_customer_id=with_customer_id, load=load)
     for old in sorted(_cached(con), key=lambda n: int(n.rsplit("_", 1)[1]), reverse=True)[MAX_CACHED:]:
         con.execute(q.drop_table_sql(old))
     return name
 
 
-def _build(con, table: str, name: str, *, with_customer_id: bool, customers: int | None = None) -> None:
+def _build(con, table: str, name: str, *, with_customer_id: bool, load: Load | None = None) -> None:
     """Build the history in its fast form, then rebuild exactly the customers with a tie in time.
 
     The fast form sorts each customer's orders by time alone; only customers with two orders at the
     same moment need the order_id tie-break, so only they go through the exact form (found by their
     integer key ck). Exports with dates but no times have many such customers: they cost more,
     never give other numbers.
-    `customers`: the number of distinct customers of `table`, when known (a load counted them). Then
-    the fast form partitions by the customers' 64-bit keys, and is kept only if it has one first
-    order per customer, which proves that no two customers share a key (else it is built again on
-    the ids: a collision costs time, never a number).
+    `load`: the load whose `orders` `table` is, if any. When it counted its customers, the fast form
+    partitions by the customers' 64-bit keys, and is kept only if it has one first order per
+    customer, which proves that no two customers share a key (else it is built again on the ids: a
+    collision costs time, never a number); when it wrote its orders' totals, they are read instead
+    of aggregating the lines.
     """
-    con.execute(q.history_sql(table, name, with_customer_id=with_customer_id, by_key=customers is not None))
+    customers = load.customers if load else None
+    totals = load.totals if load and customers is not None else None
+    con.execute(
+        q.history_sql(table, name, with_customer_id=with_customer_id, by_key=customers is not None, totals=totals)
+    )
     tied, firsts = fetch_one(con, q.history_counts_sql(name)) or (0, 0)
     if customers is not None and firsts != customers:
         con.execute(q.history_sql(table, name, with_customer_id=with_customer_id))

@@ -465,7 +465,7 @@ def load_orders(
         q.write_outputs(con, work, row_offset)
         step(0.9, "Summing up")
         orders_n, customers_n, revenue, dmin, dmax, cur_min, cur_max = q.kept_summary(con, distinct_counts=count_ids)
-        q.record_load(con, int(customers_n) if count_ids and customers_n is not None else None)
+        q.record_load(con, int(customers_n) if count_ids and customers_n is not None else None, totals=count_ids)
         zero_orders = q.zero_value_orders(con)
         cur = q.currencies(con) if cur_min != cur_max else [c for c in (cur_min,) if c]
         if rejected_path:

@@ -71,8 +71,29 @@ CUSTOMER_KEY = "hash(customer_id)"
 HISTORY_COLUMNS = ("ck", "order_no", "order_day", "first_day", "prev_day", "next_day", "revenue", "tied")
 
 
+def order_totals_sql(table: str, target: str) -> str:
+    """CREATE TABLE target: one row per order of `table` (a distinct customer_id, order_id) with its
+    customer's key ck, order_ts (its earliest line) and revenue (net sum of its lines).
+
+    The load writes it for its `orders` (see sql/ingest.py `write_order_totals`): the report counts
+    orders and customers on it, and the history of those orders starts from it instead of
+    aggregating the lines again (at 10M lines the history then takes 1.0 s instead of 2.2 s).
+    """
+    return f"CREATE OR REPLACE TABLE {quote_ident(target)} AS SELECT customer_id, {CUSTOMER_KEY} AS ck, " + (
+        "min(order_date) AS order_ts, "
+        f"CAST(sum(CAST(revenue AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS revenue FROM {quote_ident(table)} "
+        "GROUP BY customer_id, order_id"
+    )
+
+
 def _history_select(
-    table: str, *, with_customer_id: bool, exact: bool, only_tied_of: str | None = None, by_key: bool = False
+    table: str,
+    *,
+    with_customer_id: bool,
+    exact: bool,
+    only_tied_of: str | None = None,
+    by_key: bool = False,
+    totals: str | None = None,
 ) -> str:
     """SELECT of the history rows (columns HISTORY_COLUMNS, customer_id first when asked).
 
@@ -83,7 +104,8 @@ def _history_select(
     in that table (column ck). `by_key` (fast form only): partition by the 64-bit key ck instead of
     the id strings, which sorts faster (at 10M lines, window 0.97 -> 0.68 s); exact only while no two
     customers share a key, which the caller must check (`history_counts_sql`: one first order per
-    customer).
+    customer). `totals` (fast form only): the table of `order_totals_sql` for `table`, read instead of
+    aggregating its lines.
     """
     customer = "customer_id, " if with_customer_id else ""
     part = "ck" if by_key and not exact else "customer_id"
@@ -93,6 +115,19 @@ def _history_select(
         where = f"WHERE {CUSTOMER_KEY} IN (SELECT ck FROM {quote_ident(only_tied_of)})"
     # NULL-safe: two orders without a time are tied as well.
     tied = "false" if exact else "(order_no > 1 AND prev_ts IS NOT DISTINCT FROM order_ts)"
+    if totals and not exact:
+        orders = (
+            "SELECT customer_id, ck, order_ts, CAST(order_ts AS DATE) AS order_day, revenue "
+            f"FROM {quote_ident(totals)}"
+        )
+    else:
+        orders = f"""
+        SELECT customer_id, order_id, {CUSTOMER_KEY} AS ck,
+               min(order_date) AS order_ts, CAST(min(order_date) AS DATE) AS order_day,
+               CAST(sum(CAST(revenue AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS revenue
+        FROM {quote_ident(table)}
+        {where}
+        GROUP BY customer_id, order_id"""
     # order_ts of the previous order (not only its day) comes out of the same lag: it gives prev_day
     # and the tie flag at once. first_value runs on an explicit ROWS frame: no peer search, and
     # Spark cannot extend a named window.
@@ -107,19 +142,14 @@ FROM (
            ) AS first_day,
            lag(order_ts) OVER w AS prev_ts,
            lead(order_day) OVER w AS next_day
-    FROM (
-        SELECT customer_id, order_id, {CUSTOMER_KEY} AS ck,
-               min(order_date) AS order_ts, CAST(min(order_date) AS DATE) AS order_day,
-               CAST(sum(CAST(revenue AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS revenue
-        FROM {quote_ident(table)}
-        {where}
-        GROUP BY customer_id, order_id
-    ) AS o
+    FROM ({orders}) AS o
     WINDOW w AS (PARTITION BY {part} ORDER BY {order})
 ) AS h"""
 
 
-def history_sql(table: str, target: str, *, with_customer_id: bool = False, by_key: bool = False) -> str:
+def history_sql(
+    table: str, target: str, *, with_customer_id: bool = False, by_key: bool = False, totals: str | None = None
+) -> str:
     """CREATE TEMP TABLE target: one row per order, placed in its customer's history (one window pass).
 
     An order is a distinct (customer_id, order_id); its day is the day of its earliest line; its
@@ -135,7 +165,7 @@ def history_sql(table: str, target: str, *, with_customer_id: bool = False, by_k
     customers with the exact form (tied_customers_sql, delete_tied_sql, insert_exact_sql).
     """
     return f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS" + _history_select(
-        table, with_customer_id=with_customer_id, exact=False, by_key=by_key
+        table, with_customer_id=with_customer_id, exact=False, by_key=by_key, totals=totals
     )
 
 

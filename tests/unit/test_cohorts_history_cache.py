@@ -127,22 +127,35 @@ def test_a_history_by_customer_key_is_rebuilt_by_id_when_the_first_orders_do_not
     assert con.execute(f"SELECT count(*) FILTER (WHERE order_no = 1) FROM {history}").fetchone() == (2,)
 
 
-def test_a_loads_history_by_customer_key_gives_the_figures_of_the_history_by_id():
+def test_a_loads_history_from_its_order_totals_by_key_gives_the_figures_of_the_history_by_id():
     """The demo shop (4,501 customers, ties in time included): cohorts split by country (the history
-    with customer ids) and weekly KPIs are the same whether the history is sorted by key or by id."""
+    with customer ids) and weekly KPIs are the same whether the history starts from the load's order
+    totals or from the lines, and whether it is sorted by key or by id."""
     from pathlib import Path
 
     import pandas as pd
 
     from retention.db import connect
     from retention.ingest import load_orders
+    from retention.sql.ingest import load_of
 
     con = connect()
-    load_orders(con, [str(Path(__file__).resolve().parents[2] / "data" / "demo_orders.csv")])
-    by_key = (cohort_table(con, period="month", split_by="country"), compute_kpis(con, period="week"))
-    clear_history_cache(con)
+    report = load_orders(con, [str(Path(__file__).resolve().parents[2] / "data" / "demo_orders.csv")])
+    load = load_of(con, "orders")
+    assert load.totals is not None
+    assert con.execute(f"SELECT count(*) FROM {load.totals}").fetchone() == (report.orders,)
+
+    def figures():
+        clear_history_cache(con)
+        return cohort_table(con, period="month", split_by="country"), compute_kpis(con, period="week")
+
+    from_totals = figures()
+    con.execute("UPDATE _ingest_load SET totals = false")  # the history aggregates the lines, by key
+    from_lines = figures()
     con.execute("UPDATE _ingest_load SET customers = NULL")  # not counted: the history sorts by id
-    by_id = (cohort_table(con, period="month", split_by="country"), compute_kpis(con, period="week"))
-    pd.testing.assert_frame_equal(by_key[0], by_id[0])
-    assert by_key[1] == by_id[1]
-    assert by_key[1]["customers"] == 4501
+    by_id = figures()
+    for other in (from_lines, by_id):
+        pd.testing.assert_frame_equal(from_totals[0], other[0])
+        assert from_totals[1] == other[1]
+    assert from_totals[1]["customers"] == 4501 == report.customers
+    assert from_totals[1]["orders"] == report.orders

@@ -857,8 +857,9 @@ def load_of(con, table: str) -> Load | None:
 def kept_summary(con, *, distinct_counts: bool = True) -> tuple:
     """orders, customers, net revenue, first and last order date, smallest and largest currency of `orders`.
 
-    Without `distinct_counts` the orders and customers are None: counting distinct ids is the
-    costly part (about 0.8 s at 10M lines), and a caller that counts customers itself can skip it.
+    Without `distinct_counts` the orders and customers are None and no order totals are written
+    (`write_order_totals`, the costly part: about 1.3 s at 10M lines); a caller that counts
+    customers itself can skip it.
     The currency bounds come with the same scan: when they are equal there is one currency (or
     none), and the per-currency count (`currencies`) is not needed.
     """

@@ -45,6 +45,7 @@ MEMO_ENTRIES = 160  # results and figures kept per session; a page needs 5-15, f
 
 _STATE = "_retention_state"
 KEEP_PREFIX = "_keep_"  # page widget values kept across page switches (see app_ui.kept)
+LANG_SUFFIX = "__lang"  # beside a kept amount: the language it was typed in (see app_ui.cac_input)
 
 
 @dataclass
@@ -430,17 +431,55 @@ OVERVIEW_WHAT_IF_POINTS = 5
 OVERVIEW_LEVERS = ["repeat", "retention"]
 
 
+def cac_from_text(text: Any, language: str) -> float | None:
+    """The customer acquisition cost a user typed (shop currency), or None when the box is empty
+    or 0 (no CAC). Read as written in `language`: "25,50", "25.50", "€ 30" anywhere, and "1.250"
+    is one thousand two hundred and fifty in Italian, one and a quarter in English. Anything else
+    raises UserInputError (codes `bad_cac`, `cac_below_zero`) for the page to say in its language."""
+    from retention.kpis import parse_amount
+
+    written = "" if text is None else str(text).strip()
+    if not written:
+        return None
+    value = parse_amount(written, comma_decimal=language == "it")
+    if value is None:
+        raise UserInputError(
+            f"{written!r} is not an amount: write the acquisition cost as a number, like 25.50 or €30, or leave it "
+            "empty.",
+            code="bad_cac",
+            value=written,
+        )
+    if value < 0:
+        raise UserInputError(
+            f"The acquisition cost must be more than 0, not {written}; leave it empty if you do not know it.",
+            code="cac_below_zero",
+            value=written,
+        )
+    return value or None
+
+
 def overview_kpis(
-    period: str, cac_value: float | None, table: str, *, con: Any = None
+    period: str, cac_value: float | None, table: str, *, spend: bytes | None = None, con: Any = None
 ) -> tuple[tuple, Callable[[], dict]]:
     """(memo key, compute) of the Overview's KPIs; on `con` (the prefetch thread's), else on the
-    session's connection once it is free."""
-    from retention.kpis import compute_kpis
+    session's connection once it is free. `spend`: the bytes of a marketing spend file
+    (`retention.kpis.read_marketing_spend`), which gives a CAC per acquisition month instead of
+    `cac_value`; the key holds their hash, so another file is another result."""
+    from retention.kpis import compute_kpis, read_marketing_spend
 
     def compute() -> dict:
-        return compute_kpis(con or dataset().con, period=period, cac=cac_value, as_of=None, table=table)
+        marketing_spend = read_marketing_spend(spend) if spend is not None else None
+        return compute_kpis(
+            con or dataset().con,
+            period=period,
+            cac=None if spend is not None else cac_value,
+            marketing_spend=marketing_spend,
+            as_of=None,
+            table=table,
+        )
 
-    return ("kpis", period, cac_value), compute
+    spend_key = _digest([spend]) if spend is not None else None
+    return ("kpis", period, None if spend is not None else cac_value, spend_key), compute
 
 
 def overview_what_if(points: int, lever: str, table: str, *, con: Any = None) -> tuple[tuple, Callable[[], dict]]:
@@ -465,14 +504,18 @@ def prefetch_overview() -> bool:
     if state().dataset is None or filters_key():
         return False
     period = st.session_state.get(KEEP_PREFIX + "ov_period", OVERVIEW_PERIODS[0])
-    cac = st.session_state.get(KEEP_PREFIX + "ov_cac", 0.0)
     points = st.session_state.get(KEEP_PREFIX + "ov_whatif", OVERVIEW_WHAT_IF_POINTS)
     lever = st.session_state.get(KEEP_PREFIX + "ov_lever", OVERVIEW_LEVERS[0])
-    cac_value = float(cac) if cac and cac > 0 else None
+    try:  # the CAC as the user typed it, in the language they typed it in (see app_ui.cac_input)
+        cac = KEEP_PREFIX + "ov_cac"
+        cac_value = cac_from_text(st.session_state.get(cac), st.session_state.get(cac + LANG_SUFFIX, lang()))
+    except UserInputError:
+        cac_value = None  # the page says what is wrong with it
+    spend = st.session_state.get(KEEP_PREFIX + "ov_spend")  # (name, bytes) of app_ui.kept_file
     con = state().dataset.connection  # type: ignore[union-attr]
     return prefetch(
         [
-            overview_kpis(period, cac_value, ORDERS_TABLE, con=con),
+            overview_kpis(period, cac_value, ORDERS_TABLE, spend=spend[1] if spend else None, con=con),
             overview_what_if(points, lever, ORDERS_TABLE, con=con),
         ]
     )

@@ -16,7 +16,8 @@ import streamlit as st
 import app_state
 from retention import charts
 from retention.benchmark_bands import BANDS, judge
-from retention.i18n import t
+from retention.errors import UserInputError
+from retention.i18n import format_number, t
 
 
 def _missing(v: Any) -> bool:
@@ -205,3 +206,67 @@ def kept(widget: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Any
     value = widget(*args, key=wkey, **kwargs)
     st.session_state[store] = value
     return value
+
+
+def cac_input(container: Any, key: str) -> float | None:
+    """The customer acquisition cost box of a page, drawn in `container`: a text box (a number
+    box shows "25.00" with a point even in Italian and refuses "25,50") that takes what a
+    marketer types ("25,50", "25.50", "1.250", "€ 30"), kept across page switches. Returns the
+    CAC in shop currency, or None when it is empty or cannot be read, and then says why under it.
+
+    The text is kept with the language it was typed in: switching language rewrites it in the new
+    one, so an Italian "1.250" (1,250) does not become an English one and a quarter."""
+    language = app_state.lang()
+    store = app_state.KEEP_PREFIX + key
+    typed_in = store + app_state.LANG_SUFFIX
+    if f"{key}__{language}" not in st.session_state and st.session_state.get(typed_in, language) != language:
+        try:
+            value = app_state.cac_from_text(st.session_state.get(store), st.session_state[typed_in])
+        except UserInputError:
+            value = None
+        if value is not None:
+            st.session_state[store] = format_number(value, language, 0 if value == int(value) else 2)
+    text = kept(
+        container.text_input,
+        key,
+        t("overview.cac", language),
+        value="",
+        placeholder=t("overview.cac_placeholder", language),
+        help=t("overview.cac_help", language),
+    )
+    st.session_state[typed_in] = language
+    try:
+        return app_state.cac_from_text(text, language)
+    except UserInputError as exc:
+        container.error(app_state.friendly_error(exc))
+        return None
+
+
+def kept_file(container: Any, key: str, label: str, **kwargs: Any) -> tuple[str, bytes] | None:
+    """A one-file uploader drawn in `container` whose file survives page switches: (name, bytes)
+    of the file the user gave, or None. Streamlit empties an uploader that a run does not draw,
+    so the file is kept in this session's state (never in a cache shared by sessions) until the
+    user removes it, here or with the uploader's own ✕, or new data is loaded."""
+    store = app_state.KEEP_PREFIX + key
+    wkey = f"{key}__upload"
+
+    def remember() -> None:  # runs only when the user changes the uploader, not on a page switch
+        f = st.session_state.get(wkey)
+        if f is None:
+            st.session_state.pop(store, None)
+        else:
+            st.session_state[store] = (f.name, f.getvalue())
+
+    f = container.file_uploader(label, key=wkey, on_change=remember, **kwargs)
+    if f is not None:
+        st.session_state[store] = (f.name, f.getvalue())
+        return st.session_state[store]
+    kept_one = st.session_state.get(store)
+    if kept_one is not None:
+        language = app_state.lang()
+        left, right = container.columns([3, 1], vertical_alignment="center")
+        left.caption("📎 " + t("common.file_in_use", language, file=kept_one[0]))
+        if right.button(t("common.remove", language), key=f"{key}__remove"):
+            st.session_state.pop(store, None)
+            st.rerun()
+    return kept_one

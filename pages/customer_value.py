@@ -78,15 +78,7 @@ model = app_ui.kept(
     format_func=lambda m: t(f"value.model_{m}", lang),
     help=t("value.model_help", lang),
 )
-cac = app_ui.kept(
-    o[4].number_input,
-    "cv_cac",
-    t("overview.cac", lang),
-    min_value=0.0,
-    value=0.0,
-    step=5.0,
-    help=t("overview.cac_help", lang),
-)
+cac = app_ui.cac_input(o[4], "cv_cac")
 
 customers = app_state.cached(
     ("customer_value", horizon, margin, discount, model),
@@ -132,15 +124,14 @@ m[1].metric(
 )
 m[2].metric(t("value.top20_share", lang), format_percent(top20, lang), border=True, help=t("value.top20_help", lang))
 with m[3]:
-    if cac and cac > 0:
+    if cac is not None:
         ratio = float((hist.mean() + (pred.mean() if has_prediction else 0.0)) / cac)
-        verdict_key = "excellent" if ratio >= 4 else "healthy" if ratio >= 3 else "average" if ratio >= 2.5 else "below"
         app_ui.metric_card(
             t("kpi.clv_cac", lang),
             format_number(ratio, lang, 1) + " : 1",
             help=t("value.clv_cac_help", lang, n=horizon),
-            verdict=t(f"value.clv_cac_{verdict_key}", lang),
-            band=verdict_key,
+            kpi="clv_cac",
+            kpi_value=ratio,
         )
     else:
         st.metric(t("kpi.clv_cac", lang), "–", border=True, help=t("overview.enter_cac", lang))

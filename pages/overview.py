@@ -8,15 +8,25 @@ import streamlit as st
 import app_state
 import app_ui
 from retention import charts
+from retention.errors import UserInputError
 from retention.i18n import format_date, format_money, format_number, format_percent, t
+from retention.kpis import read_marketing_spend
 
 lang = app_state.lang()
 ds = app_state.dataset()
 currency = ds.report.get("currency") or "EUR"
 
+
+
+def _month_label(iso: str, language: str) -> str:
+    """An acquisition month as its reader writes it: 'Jan 2024' (en), '01/2024' (it)."""
+    day = pd.Timestamp(iso)
+    return f"{day.month:02d}/{day.year}" if language == "it" else day.strftime("%b %Y")
+
+
 app_ui.page_header("📊 " + t("overview.title", lang), t("overview.subtitle", lang))
 
-opt1, opt2, _ = st.columns([1, 1, 2])
+opt1, opt2, opt3 = st.columns([1, 1, 2])
 period = app_ui.kept(
     opt1.selectbox,
     "ov_period",
@@ -24,19 +34,23 @@ period = app_ui.kept(
     app_state.OVERVIEW_PERIODS,
     format_func=lambda p: t(f"period.{p}", lang),
 )
-cac = app_ui.kept(
-    opt2.number_input,
-    "ov_cac",
-    t("overview.cac", lang),
-    min_value=0.0,
-    value=0.0,
-    step=5.0,
-    help=t("overview.cac_help", lang),
-)
-cac_value = float(cac) if cac and cac > 0 else None
+cac_value = app_ui.cac_input(opt2, "ov_cac")
+spend_file = app_ui.kept_file(opt3, "ov_spend", t("overview.spend_upload", lang), type=["csv", "tsv", "txt"])
+opt3.caption(t("overview.spend_caption", lang))
+spend = None
+if spend_file is not None:
+    try:  # read here too (a small file) so that a bad one is said here and the KPIs still draw
+        read_marketing_spend(spend_file[1], name=spend_file[0])
+        spend = spend_file[1]
+    except UserInputError as exc:
+        opt3.error(app_state.friendly_error(exc))
+    if spend is not None and cac_value is not None:
+        opt2.caption("ℹ️ " + t("overview.spend_over_cac", lang))
 
 table = app_state.scope()
-kpis = app_state.cached(*app_state.overview_kpis(period, cac_value, table), label=t("common.computing", lang))
+kpis = app_state.cached(
+    *app_state.overview_kpis(period, cac_value, table, spend=spend), label=t("common.computing", lang)
+)
 
 if not kpis.get("customers"):
     st.warning(t("common.no_data", lang))
@@ -73,7 +87,7 @@ with cols[1]:
         kpi="clv_cac",
         kpi_value=value,
     )
-    if value is None:
+    if value is None and (kpis.get("clv_cac_detail") or {}).get("cac") is None:
         st.caption("👉 " + t("overview.enter_cac", lang))
 with cols[2]:
     churn = app_state.peek(("churn", None))
@@ -88,6 +102,41 @@ with cols[2]:
     if churn is None and st.button("🚦 " + t("overview.estimate_churn", lang), key="ov_churn"):
         app_state.churn_bundle(None)
         st.rerun()
+
+by_month = (kpis.get("clv_cac_detail") or {}).get("by_cohort")
+if by_month:
+    st.markdown("**" + t("overview.clv_cac_by_month", lang) + "**")
+    rows = pd.DataFrame(by_month)
+    labels = {
+        "cohort": t("overview.col_acquisition_month", lang),
+        "spend": t("overview.col_spend", lang),
+        "new_customers": t("overview.col_new_customers", lang),
+        "cac": "CAC",
+        "clv": "CLV",
+        "clv_cac": "CLV:CAC",
+    }
+    shown = pd.DataFrame(
+        {
+            labels["cohort"]: rows["cohort"].map(lambda d: _month_label(d, lang)),
+            labels["spend"]: rows["spend"].map(lambda v: format_money(v, lang, currency)),
+            labels["new_customers"]: rows["new_customers"].map(lambda v: format_number(v, lang)),
+            labels["cac"]: rows["cac"].map(lambda v: format_money(v, lang, currency)),
+            labels["clv"]: rows["clv"].map(lambda v: format_money(v, lang, currency)),
+            labels["clv_cac"]: rows["clv_cac"].map(lambda v: "–" if v is None else format_number(v, lang, 1) + " : 1"),
+        }
+    )
+    st.dataframe(shown, hide_index=True, key="ov_clv_cac_by_month")
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption("💡 " + t("overview.clv_cac_by_month_guide", lang))
+    right.download_button(
+        "⬇ CSV",
+        data=lambda: app_ui.csv_bytes(rows),
+        file_name="clv_cac_by_month.csv",
+        mime="text/csv",
+        key="dl_clv_cac_by_month",
+        on_click="ignore",
+        help=t("common.download_numbers", lang),
+    )
 
 cols = st.columns(4)
 cols[0].metric(t("kpi.one_time_share", lang), format_percent(kpis.get("one_time_buyer_share"), lang), border=True)

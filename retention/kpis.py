@@ -17,7 +17,10 @@ Definitions (orders up to `as_of`, default the last order day; revenue is net):
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,7 +32,7 @@ from retention.periods import PERIODS, check_period, is_complete, period_key, pe
 from retention.sql import fetch_df
 from retention.sql import kpis as q
 
-__all__ = ["compute_kpis", "what_if", "read_marketing_spend", "REPURCHASE_WINDOWS_DAYS"]
+__all__ = ["compute_kpis", "what_if", "read_marketing_spend", "parse_amount", "REPURCHASE_WINDOWS_DAYS"]
 
 REPURCHASE_WINDOWS_DAYS: tuple[int, ...] = (30, 60, 90, 180, 365)
 CLV_HISTORICAL = "historical_average_revenue_per_customer"
@@ -459,15 +462,233 @@ def what_if(
     return result
 
 
-def read_marketing_spend(path: str) -> pd.DataFrame:
-    """Marketing spend per month from a CSV with the columns `month` (YYYY-MM or a date) and `spend`."""
-    try:
-        frame = pd.read_csv(path, dtype={"month": str})
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+# Header names of the marketing spend file, English and Italian, compared trimmed and lower-case
+# ("Mese", " SPESA ", "Spesa (€)" and "spesa marketing" all count).
+SPEND_MONTH_HEADERS = ("month", "mese")
+SPEND_AMOUNT_HEADERS = ("spend", "spesa", "costo", "budget", "importo")
+
+_MONTH_NAMES = {
+    name: i + 1
+    for names in (
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+         "november", "december"),
+        ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"),
+        ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
+         "novembre", "dicembre"),
+    )
+    for i, name in enumerate(names)
+}
+# Around an amount: spaces (also no-break and narrow ones), apostrophes ("1'234.50"), a currency
+# symbol or a currency code at either end ("EUR 12", "12,50 EUR"): the rule of the ingester's SQL
+# amount reader (`retention.sql.ingest.number_text_expr`) for one value in Python, with only the
+# codes of the shops' currencies, so that "12 abc" is no amount rather than 12.
+_AMOUNT_NOISE = re.compile(
+    "[\\s\u00a0\u202f'\u2019]|[\u20ac$\u00a3\u00a5]|^(EUR|USD|GBP|CHF)|(EUR|USD|GBP|CHF)$", re.IGNORECASE
+)
+_AMOUNT_SHAPE = re.compile(r"[-+]?[0-9]+([.,][0-9]+)*")
+_MONTH_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{4})")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+_NAMED_MONTH = re.compile(r"([^\W\d_]+)\.?[\s\-/.]*(\d{4})")
+_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def parse_amount(text: str, *, comma_decimal: bool = False) -> float | None:
+    """An amount written by a person, as a float; None when the text is not one amount.
+
+    Read the way a person reads it: with both separators the last one is the decimal
+    ("1.234,56" and "1,234.56" are both 1234.56); several groups of three digits are thousands
+    ("1.234.567"); one separator followed by exactly three digits is ambiguous ("1.000") and
+    follows `comma_decimal` (True: an Italian thousands dot, one thousand; False: a decimal point,
+    one); any other single separator is the decimal ("250,5" and "250.50"). Currency symbols,
+    codes and spaces around or inside the digits ("€ 1.234,56", "1 234,56 EUR") are dropped; any
+    other text ("abc", "10 (was 15)", "3 x 4") makes it no amount.
+    """
+    t = _AMOUNT_NOISE.sub("", str(text).strip())
+    if not _AMOUNT_SHAPE.fullmatch(t):
+        return None
+    if "," in t and "." in t:
+        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+    elif re.fullmatch(r"[-+]?[0-9]{1,3}([.,][0-9]{3}){2,}", t):
+        t = t.replace(".", "").replace(",", "")
+    elif re.fullmatch(r"[-+]?[0-9]{1,3}[.,][0-9]{3}", t):
+        t = t.replace(".", "").replace(",", ".") if comma_decimal else t.replace(",", "")
+    elif t.count(",") + t.count(".") > 1:
+        return None  # "1.2.3": no reading a person would agree on
+    else:
+        t = t.replace(",", ".")
+    return float(t)
+
+
+def _spend_month(text: str, day_first: bool) -> str | None:
+    """'YYYY-MM' of a month written as 2024-01, 2024-01-31, 01/2024, 1/2024, 31/01/2024, gen 2024
+    or January 2024; None when it is not a month."""
+    t = _TIME_OF_DAY.sub("", text.strip()).strip()
+    if m := _MONTH_ISO.fullmatch(t):
+        year, month = int(m.group(1)), int(m.group(2))
+    elif m := _MONTH_YEAR.fullmatch(t):
+        year, month = int(m.group(2)), int(m.group(1))
+    elif m := _DAY_MONTH_YEAR.fullmatch(t):
+        first, second = int(m.group(1)), int(m.group(2))
+        month = second if (day_first or first > 12) and second <= 12 else first
+        year = int(m.group(3))
+    elif (m := _NAMED_MONTH.fullmatch(t)) and m.group(1).lower() in _MONTH_NAMES:
+        year, month = int(m.group(2)), _MONTH_NAMES[m.group(1).lower()]
+    else:
+        return None
+    if not 1 <= month <= 12 or not 1900 <= year <= 2999:
+        return None
+    return f"{year:04d}-{month:02d}"
+
+
+def _spend_header(name: str) -> str:
+    """A header cell compared the way a person reads it: trimmed, lower-case, without quotes,
+    a currency note in brackets or a currency symbol ("Spesa (€)" -> "spesa")."""
+    t = re.sub(r"\(.*?\)|\[.*?\]|[\u20ac$\u00a3\"']", " ", name).strip().lower()
+    return " ".join(t.split())
+
+
+def _spend_column(headers: list[str], names: tuple[str, ...]) -> int | None:
+    """The column whose header is one of `names`, or starts with one ("spesa marketing")."""
+    for exact in (True, False):
+        for i, h in enumerate(headers):
+            if h in names or (not exact and h.split(" ")[0] in names):
+                return i
+    return None
+
+
+def _spend_text(data: bytes, name: str) -> str:
+    """The file's text: UTF-8 (with or without the BOM Excel writes), else Windows-1252 (what an
+    Italian Excel saves as "CSV (separato da un separatore di elenco)")."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UserInputError(
+        f"The marketing spend file {name} is not a text file; save it from the spreadsheet as CSV.",
+        code="spend_not_text",
+        file=name,
+    )
+
+
+def read_marketing_spend(source: str | os.PathLike | bytes, *, name: str | None = None) -> pd.DataFrame:
+    """Marketing spend per month from a CSV a person wrote, for `compute_kpis(marketing_spend=)`.
+
+    `source`: a path, or the file's bytes (an upload; `name` its file name for the messages).
+    The file has a header row with a month column (`month` or `mese`) and a spend column
+    (`spend`, `spesa`, `costo`, `budget` or `importo`), in any case, other columns ignored;
+    separated by `,` `;` or tab (also after Excel's `sep=;` first line); UTF-8 with or without
+    BOM, or Windows-1252. Months: 2024-01, 2024-01-01, 01/2024, 1/2024, 31/01/2024 (day first
+    unless a day above 12 says otherwise), gen 2024. Amounts in shop currency as `parse_amount`
+    reads them, "1.000" by the file's own convention (a thousands dot when its amounts write
+    decimals with a comma, or it is `;`-separated or has Italian headers: Italian Excel).
+    Returns a frame of `month` ('YYYY-MM') and `spend` (float, 0 or more), one row per data
+    row in file order (rows of one month add up in compute_kpis). Bad input raises
+    UserInputError naming the row by the spreadsheet's row number (the header is row 1).
+    """
+    import csv
+
+    from retention.ingest.cleaning import decide_comma_decimal, decide_day_first
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, data = name or "you uploaded", bytes(source)
+    else:
+        name = name or str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise UserInputError(
+                f"Cannot read the marketing spend file {name} ({exc.strerror or exc}); check the path.",
+                code="spend_unreadable",
+                file=name,
+            ) from None
+    text = _spend_text(data, name)
+    lines = text.splitlines()
+    sep = None
+    if lines and re.fullmatch(r"\s*sep=(.)\s*", lines[0]):
+        sep = lines[0].strip()[4]
+        lines = lines[1:]
+    body = [(i + 1 + (sep is not None), line) for i, line in enumerate(lines)]
+    body = [(n, line) for n, line in body if line.strip().strip(",;\t")]
+    if not body:
         raise UserInputError(
-            f"Cannot read the marketing spend file {path} ({exc}); give a CSV with month,spend."
-        ) from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if not {"month", "spend"} <= set(frame.columns):
-        raise UserInputError(f"The marketing spend file {path} needs the columns month and spend.")
-    return frame[["month", "spend"]]
+            f"The marketing spend file {name} is empty; write a header (month,spend) and one row per month.",
+            code="spend_empty",
+            file=name,
+        )
+    header_row, header_line = body[0]
+    if sep is None:
+        # the separator that splits the header into a month and a spend column
+        for candidate in ("\t", ";", ","):
+            cells = [_spend_header(c) for c in next(csv.reader([header_line], delimiter=candidate))]
+            if _spend_column(cells, SPEND_MONTH_HEADERS) is not None and (
+                _spend_column(cells, SPEND_AMOUNT_HEADERS) is not None
+            ):
+                sep = candidate
+                break
+    headers = [_spend_header(c) for c in next(csv.reader([header_line], delimiter=sep or ","))]
+    month_col = _spend_column(headers, SPEND_MONTH_HEADERS)
+    spend_col = _spend_column(headers, SPEND_AMOUNT_HEADERS)
+    if sep is None or month_col is None or spend_col is None:
+        raise UserInputError(
+            f"The marketing spend file {name} needs a header row with a month column (month or mese) and a spend "
+            f"column (spend, spesa, costo, budget or importo); its first row is {header_line.strip()[:80]!r}.",
+            code="spend_columns",
+            file=name,
+            header=header_line.strip()[:80],
+        )
+    rows = []
+    for row_number, line in body[1:]:
+        cells = next(csv.reader([line], delimiter=sep))
+        cells += [""] * (max(month_col, spend_col) + 1 - len(cells))
+        rows.append((row_number, cells[month_col].strip(), cells[spend_col].strip()))
+    if not rows:
+        raise UserInputError(
+            f"The marketing spend file {name} has a header but no months; add one row per month under it.",
+            code="spend_no_rows",
+            file=name,
+        )
+    italian = sep == ";" or any(h.split(" ")[0] in ("mese", "spesa", "costo", "importo") for h in headers)
+    comma_decimal = decide_comma_decimal([a for _, _, a in rows], default=italian)
+    day_first, _ = decide_day_first([m for _, m, _ in rows], default=True)
+    months, spends = [], []
+    for row_number, month_text, amount_text in rows:
+        month = _spend_month(month_text, day_first)
+        if month is None:
+            raise UserInputError(
+                f"Row {row_number} of the marketing spend file: {month_text!r} is not a month; write it as 2024-01 "
+                "or 01/2024.",
+                code="spend_bad_month",
+                row=row_number,
+                value=month_text,
+            )
+        if not amount_text:
+            raise UserInputError(
+                f"Row {row_number} of the marketing spend file has no spend for {month_text}; write 0 for a month "
+                "without spend.",
+                code="spend_no_amount",
+                row=row_number,
+                value=month_text,
+            )
+        amount = parse_amount(amount_text, comma_decimal=comma_decimal)
+        if amount is None:
+            raise UserInputError(
+                f"Row {row_number} of the marketing spend file: {amount_text!r} is not an amount; write it like "
+                "1234.56 or 1.234,56.",
+                code="spend_bad_amount",
+                row=row_number,
+                value=amount_text,
+            )
+        if amount < 0:
+            raise UserInputError(
+                f"Row {row_number} of the marketing spend file: the spend {amount_text!r} is below 0; give what was "
+                "spent in the month, 0 or more.",
+                code="spend_negative",
+                row=row_number,
+                value=amount_text,
+            )
+        months.append(month)
+        spends.append(amount)
+    return pd.DataFrame({"month": months, "spend": spends})

@@ -458,28 +458,37 @@ def cac_from_text(text: Any, language: str) -> float | None:
     return value or None
 
 
+def marketing_spend(file: tuple[str, bytes] | None) -> tuple[str, Any] | None:
+    """(digest, frame) of a marketing spend file given as (name, bytes), read once per run by
+    `retention.kpis.read_marketing_spend`; None without a file. A file it cannot read raises its
+    UserInputError for the page to say."""
+    if file is None:
+        return None
+    from retention.kpis import read_marketing_spend
+
+    return _digest([file[1]]), read_marketing_spend(file[1], name=file[0])
+
+
 def overview_kpis(
-    period: str, cac_value: float | None, table: str, *, spend: bytes | None = None, con: Any = None
+    period: str, cac_value: float | None, table: str, *, spend: tuple[str, Any] | None = None, con: Any = None
 ) -> tuple[tuple, Callable[[], dict]]:
     """(memo key, compute) of the Overview's KPIs; on `con` (the prefetch thread's), else on the
-    session's connection once it is free. `spend`: the bytes of a marketing spend file
-    (`retention.kpis.read_marketing_spend`), which gives a CAC per acquisition month instead of
-    `cac_value`; the key holds their hash, so another file is another result."""
-    from retention.kpis import compute_kpis, read_marketing_spend
+    session's connection once it is free. `spend`: a marketing spend file as `marketing_spend`
+    gives it, which gives a CAC per acquisition month instead of `cac_value`; the key holds its
+    digest, so another file is another result."""
+    from retention.kpis import compute_kpis
 
     def compute() -> dict:
-        marketing_spend = read_marketing_spend(spend) if spend is not None else None
         return compute_kpis(
             con or dataset().con,
             period=period,
             cac=None if spend is not None else cac_value,
-            marketing_spend=marketing_spend,
+            marketing_spend=spend[1] if spend is not None else None,
             as_of=None,
             table=table,
         )
 
-    spend_key = _digest([spend]) if spend is not None else None
-    return ("kpis", period, None if spend is not None else cac_value, spend_key), compute
+    return ("kpis", period, None if spend is not None else cac_value, spend[0] if spend else None), compute
 
 
 def overview_what_if(points: int, lever: str, table: str, *, con: Any = None) -> tuple[tuple, Callable[[], dict]]:
@@ -511,11 +520,14 @@ def prefetch_overview() -> bool:
         cac_value = cac_from_text(st.session_state.get(cac), st.session_state.get(cac + LANG_SUFFIX, lang()))
     except UserInputError:
         cac_value = None  # the page says what is wrong with it
-    spend = st.session_state.get(KEEP_PREFIX + "ov_spend")  # (name, bytes) of app_ui.kept_file
+    try:  # (name, bytes) kept by app_ui.kept_file
+        spend = marketing_spend(st.session_state.get(KEEP_PREFIX + "ov_spend"))
+    except UserInputError:
+        spend = None  # the page says what is wrong with it
     con = state().dataset.connection  # type: ignore[union-attr]
     return prefetch(
         [
-            overview_kpis(period, cac_value, ORDERS_TABLE, spend=spend[1] if spend else None, con=con),
+            overview_kpis(period, cac_value, ORDERS_TABLE, spend=spend, con=con),
             overview_what_if(points, lever, ORDERS_TABLE, con=con),
         ]
     )

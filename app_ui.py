@@ -250,14 +250,11 @@ def kept_file(container: Any, key: str, label: str, **kwargs: Any) -> tuple[str,
     store = app_state.KEEP_PREFIX + key
     wkey = f"{key}__upload"
 
-    def remember() -> None:  # runs only when the user changes the uploader, not on a page switch
-        f = st.session_state.get(wkey)
-        if f is None:
+    def forget_removed() -> None:  # runs only when the user changes the uploader, not on a page switch
+        if st.session_state.get(wkey) is None:
             st.session_state.pop(store, None)
-        else:
-            st.session_state[store] = (f.name, f.getvalue())
 
-    f = container.file_uploader(label, key=wkey, on_change=remember, **kwargs)
+    f = container.file_uploader(label, key=wkey, on_change=forget_removed, **kwargs)
     if f is not None:
         st.session_state[store] = (f.name, f.getvalue())
         return st.session_state[store]

@@ -9,20 +9,11 @@ import app_state
 import app_ui
 from retention import charts
 from retention.errors import UserInputError
-from retention.i18n import format_date, format_money, format_number, format_percent, t
-from retention.kpis import read_marketing_spend
+from retention.i18n import format_date, format_money, format_month, format_number, format_percent, t
 
 lang = app_state.lang()
 ds = app_state.dataset()
 currency = ds.report.get("currency") or "EUR"
-
-
-
-def _month_label(iso: str, language: str) -> str:
-    """An acquisition month as its reader writes it: 'Jan 2024' (en), '01/2024' (it)."""
-    day = pd.Timestamp(iso)
-    return f"{day.month:02d}/{day.year}" if language == "it" else day.strftime("%b %Y")
-
 
 app_ui.page_header("📊 " + t("overview.title", lang), t("overview.subtitle", lang))
 
@@ -37,15 +28,13 @@ period = app_ui.kept(
 cac_value = app_ui.cac_input(opt2, "ov_cac")
 spend_file = app_ui.kept_file(opt3, "ov_spend", t("overview.spend_upload", lang), type=["csv", "tsv", "txt"])
 opt3.caption(t("overview.spend_caption", lang))
-spend = None
-if spend_file is not None:
-    try:  # read here too (a small file) so that a bad one is said here and the KPIs still draw
-        read_marketing_spend(spend_file[1], name=spend_file[0])
-        spend = spend_file[1]
-    except UserInputError as exc:
-        opt3.error(app_state.friendly_error(exc))
-    if spend is not None and cac_value is not None:
-        opt2.caption("ℹ️ " + t("overview.spend_over_cac", lang))
+try:  # a file that cannot be read is said here, and the KPIs still draw
+    spend = app_state.marketing_spend(spend_file)
+except UserInputError as exc:
+    spend = None
+    opt3.error(app_state.friendly_error(exc))
+if spend is not None and cac_value is not None:
+    opt2.caption("ℹ️ " + t("overview.spend_over_cac", lang))
 
 table = app_state.scope()
 kpis = app_state.cached(
@@ -117,7 +106,7 @@ if by_month:
     }
     shown = pd.DataFrame(
         {
-            labels["cohort"]: rows["cohort"].map(lambda d: _month_label(d, lang)),
+            labels["cohort"]: rows["cohort"].map(lambda d: format_month(d, lang)),
             labels["spend"]: rows["spend"].map(lambda v: format_money(v, lang, currency)),
             labels["new_customers"]: rows["new_customers"].map(lambda v: format_number(v, lang)),
             labels["cac"]: rows["cac"].map(lambda v: format_money(v, lang, currency)),

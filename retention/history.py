@@ -2,8 +2,9 @@
 
 Every KPI and cohort figure derives from the same per-order facts (rank of the order, day of the
 customer's first / previous / next order). Building them costs one aggregation of the order lines
-and one window pass (about 2 s at 10M lines on 2 cores), plus an exact rebuild of the customers
-with two orders at the same moment; reading them costs a scan of one row per order. So the
+(for a load's `orders`, done by the load: its order totals) and one window pass (0.9 s from the
+totals at 10M lines on 2 cores), plus an exact rebuild of the customers with two orders at the
+same moment; reading them costs a scan of one row per order. So the
 history is kept as a temp table of the connection, named after the load that wrote the rows (or a
 digest of the source table's rows, for tables the ingester did not write), and reused while the rows
 are unchanged (a filtered copy with other rows gets its own history).

@@ -79,6 +79,17 @@ def format_percent(value: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) 
     return format_number(float(value) * 100, lang, decimals) + "%"
 
 
+def format_month(value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The month of a date: `2024-01-01` -> `Jan 2024` (en) or `01/2024` (it, as Italian Excel
+    writes a month). Accepts dates, datetimes, ISO text."""
+    if _is_missing(value):
+        return "–"
+    day = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if lang == "it":
+        return f"{day.month:02d}/{day.year}"
+    return f"{_EN_MONTHS[day.month - 1]} {day.year}"
+
+
 def format_date(value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
     """`2024-12-31` -> `31 Dec 2024` (en) or `31/12/2024` (it). Accepts dates, datetimes, ISO text."""
     if _is_missing(value):

@@ -176,27 +176,25 @@ def test_an_italian_spend_file_gives_the_cac_per_acquisition_month():
     assert (feb["cohort"], feb["spend"], feb["new_customers"], feb["cac"]) == ("2024-02-01", 30.0, 1, 30.0)
 
 
-def test_the_command_line_reads_an_italian_spend_file(tmp_path):
-    path = tmp_path / "spesa.csv"
-    path.write_bytes("Mese;Spesa\n01/2024;€ 1.000,00\n".encode("cp1252"))
-    out = subprocess.run(
+def _kpis_with_spend(path):
+    return subprocess.run(
         [sys.executable, "-m", "retention.cli", "kpis", str(FIXTURE), "--marketing-spend", str(path)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_command_line_reads_an_italian_spend_file(tmp_path):
+    path = tmp_path / "spesa.csv"
+    path.write_bytes("Mese;Spesa\n01/2024;€ 1.000,00\n".encode("cp1252"))
+    out = _kpis_with_spend(path)
     assert out.returncode == 0, out.stderr
     (jan,) = json.loads(out.stdout)["clv_cac_detail"]["by_cohort"]
     assert (jan["spend"], jan["new_customers"], jan["cac"]) == (1000.0, 2, 500.0)
     path.write_bytes(b"mese;spesa\n2024-01;mille\n")
-    bad = subprocess.run(
-        [sys.executable, "-m", "retention.cli", "kpis", str(FIXTURE), "--marketing-spend", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    bad = _kpis_with_spend(path)
     assert bad.returncode == 2
     assert bad.stderr.strip().endswith(
         "Row 2 of the marketing spend file: 'mille' is not an amount; write it like 1234.56 or 1.234,56."
